@@ -76,7 +76,9 @@ class Route(SnakeModel):
     def _names_to_targets(cls, value: Any) -> Any:
         if not isinstance(value, list):
             return value
-        return [{"name": item, "priority": i} if isinstance(item, str) else item for i, item in enumerate(value)]
+        return [
+            {"name": item, "priority": i} if isinstance(item, str) else item for i, item in enumerate(value)
+        ]
 
     @model_validator(mode="after")
     def _unique_backends(self) -> Self:
@@ -126,7 +128,9 @@ def _reference_problems(doc: ModelMap) -> list[Problem]:
     problems: list[Problem] = []
     names = [backend.name for backend in doc.backends]
     for name in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(Problem("backends", f"backend name {name!r} is used twice", "give each a unique name"))
+        problems.append(
+            Problem("backends", f"backend name {name!r} is used twice", "give each a unique name")
+        )
     known = set(names)
     seen: dict[str, int] = {}
     for i, route in enumerate(doc.routes):
@@ -143,11 +147,11 @@ def _reference_problems(doc: ModelMap) -> list[Problem]:
                 )
     if doc.default_backend is not None and doc.default_backend not in known:
         problems.append(Problem("default_backend", f"unknown backend {doc.default_backend!r}", _known(known)))
-    for alias, target in doc.aliases.items():
+    for alias, aliased in doc.aliases.items():
         if model_key(alias) in seen:
             problems.append(Problem(f"aliases.{alias}", "an alias cannot share a routed model's name"))
-        if model_key(target) not in seen and doc.default_backend is None:
-            problems.append(Problem(f"aliases.{alias}", f"points at {target!r}, which no route serves"))
+        if model_key(aliased) not in seen and doc.default_backend is None:
+            problems.append(Problem(f"aliases.{alias}", f"points at {aliased!r}, which no route serves"))
     return problems
 
 

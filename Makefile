@@ -1,0 +1,62 @@
+# ollama-fleet: every target bootstraps .venv from requirements.txt on first use.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+STACK ?= dev
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SOURCES := config infra router tests scripts bench __main__.py
+
+.PHONY: help venv demo test lint types unit check-config plan schema bench preview up fmt clean
+
+help:
+	@echo "make demo | test | check-config STACK=dev | plan STACK=dev | bench | preview STACK=dev | up STACK=dev"
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m scripts.demo
+
+test: lint types unit
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff format --check $(wildcard $(SOURCES))
+	$(VENV)/bin/ruff check $(wildcard $(SOURCES))
+	$(PY) -m config schema --check schema/pulumi-stack.schema.json
+
+types: $(STAMP)
+	$(VENV)/bin/mypy
+
+unit: $(STAMP)
+	$(PY) -m pytest -q
+
+check-config: $(STAMP)
+	$(PY) -m config check Pulumi.$(STACK).yaml
+
+schema: $(STAMP)
+	$(PY) -m config schema schema/pulumi-stack.schema.json
+
+plan: $(STAMP)
+	$(PY) -m infra.plan --stack $(STACK) --out build/plan/$(STACK)
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+preview: $(STAMP)
+	pulumi preview --stack $(STACK)
+
+up: $(STAMP)
+	pulumi up --stack $(STACK)
+
+fmt: $(STAMP)
+	$(VENV)/bin/ruff format $(wildcard $(SOURCES))
+	$(VENV)/bin/ruff check --fix $(wildcard $(SOURCES))
+
+clean:
+	rm -rf build .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,9 @@
+"""Run :mod:`config.cli`."""
+
+from __future__ import annotations
+
+import sys
+
+from config.cli import main
+
+sys.exit(main())

@@ -1,0 +1,69 @@
+"""``python -m config``: check a stack file, or write the stack JSON Schema.
+
+python -m config check Pulumi.dev.yaml      one-screen summary, or every problem (exit 1)
+python -m config schema [--check] FILE       write the schema, or fail if FILE is stale
+python -m config model-map Pulumi.dev.yaml   print the derived model map (what the router reads)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from config.derive import derive_model_map
+from config.errors import ConfigError
+from config.loading import load_stack_file
+from config.schema import render_schema
+from config.summary import summarize
+
+
+def _check(path: str) -> int:
+    try:
+        stack = load_stack_file(path)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(summarize(stack, path))
+    return 0
+
+
+def _model_map(path: str) -> int:
+    try:
+        stack = load_stack_file(path)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 1
+    sys.stdout.write(derive_model_map(stack).to_json())
+    return 0
+
+
+def _schema(path: str, check: bool) -> int:
+    text = render_schema()
+    target = Path(path)
+    if check:
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            print(f"{path} is stale: run `make schema` and commit it", file=sys.stderr)
+            return 1
+        return 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    print(f"wrote {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    parser = argparse.ArgumentParser(prog="python -m config", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("check", help="validate a Pulumi.<stack>.yaml").add_argument("file")
+    commands.add_parser("model-map", help="print the derived model map").add_argument("file")
+    schema = commands.add_parser("schema", help="write the stack JSON Schema")
+    schema.add_argument("file")
+    schema.add_argument("--check", action="store_true", help="fail if the file is stale instead")
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        return _check(args.file)
+    if args.command == "model-map":
+        return _model_map(args.file)
+    return _schema(args.file, args.check)

@@ -1,0 +1,67 @@
+"""Derive the router's model map from a validated stack: the one place routing is decided.
+
+Every pool's models route to that pool (pools listed first are preferred when several pull the same
+model); explicit ``routes`` replace what the pools imply for their model. Backend URLs point at the
+Services infra creates (:mod:`config.naming`), and ``max_in_flight`` is what the pool can hold before
+Ollama itself would answer 503: replicas × (OLLAMA_NUM_PARALLEL + OLLAMA_MAX_QUEUE).
+"""
+
+from __future__ import annotations
+
+from config.model_map import Backend, ModelMap, Route, RouteTarget
+from config.names import model_key
+from config.naming import backend_url, ollama_headless_service, ollama_service
+from config.stack import PoolSpec, StackConfig
+
+OLLAMA_DEFAULT_NUM_PARALLEL = 1
+OLLAMA_DEFAULT_MAX_QUEUE = 512
+
+
+def max_in_flight(pool: PoolSpec) -> int:
+    """Requests the pool can take at once: each replica runs NUM_PARALLEL and queues MAX_QUEUE more."""
+    env = pool.ollama.env
+    parallel = int(env.get("OLLAMA_NUM_PARALLEL", OLLAMA_DEFAULT_NUM_PARALLEL))
+    queue = int(env.get("OLLAMA_MAX_QUEUE", OLLAMA_DEFAULT_MAX_QUEUE))
+    return pool.ollama.replicas * max(1, parallel + queue)
+
+
+def pool_backend(pool: PoolSpec, namespace: str) -> Backend:
+    """The backend entry of one pool; several replicas are addressed one by one via the headless Service."""
+    several = pool.ollama.replicas > 1
+    service = ollama_headless_service(pool.name) if several else ollama_service(pool.name)
+    return Backend(
+        name=pool.name,
+        url=backend_url(service, namespace),
+        max_in_flight=max_in_flight(pool),
+        resolve=several,
+    )
+
+
+def _implied_routes(stack: StackConfig) -> dict[str, Route]:
+    served: dict[str, tuple[str, list[str]]] = {}
+    for pool in stack.pools:
+        for model in pool.ollama.models:
+            served.setdefault(model_key(model), (model, []))[1].append(pool.name)
+    return {
+        key: Route(
+            model=model,
+            backends=[RouteTarget(name=name, priority=rank) for rank, name in enumerate(pools)],
+        )
+        for key, (model, pools) in served.items()
+    }
+
+
+def derive_model_map(stack: StackConfig) -> ModelMap:
+    """The model-map document for ``stack``, exactly what the ConfigMap holds and the router reads."""
+    routes = _implied_routes(stack)
+    for spec in stack.routes:
+        routes[model_key(spec.model)] = Route(
+            model=spec.model,
+            backends=[RouteTarget(name=t.name, priority=t.priority, weight=t.weight) for t in spec.backends],
+        )
+    return ModelMap(
+        backends=[pool_backend(pool, stack.cluster.namespace) for pool in stack.pools],
+        routes=list(routes.values()),
+        aliases=dict(stack.aliases),
+        default_backend=stack.default_pool,
+    )

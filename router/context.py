@@ -1,0 +1,92 @@
+"""What the router knows about one request while serving it.
+
+The gate builds a :class:`RequestContext` from the ASGI scope in one pass over the headers; handlers fill
+in what they learn (model, backend, status) and the gate logs and counts it when the request ends.
+Headers every response must carry (``X-Request-Id``, CORS) are kept here and added by whoever sends the
+response start, so no middleware has to wrap ``send`` and touch every streamed chunk.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+
+from starlette.types import Scope
+
+_GOOD_ID = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")
+
+
+def _new_request_id() -> bytes:
+    return os.urandom(8).hex().encode("ascii")
+
+
+class RequestContext:
+    """One request: its identity, the headers the router acts on, and what happened to it."""
+
+    __slots__ = (
+        "authorization",
+        "backend",
+        "content_length",
+        "endpoint",
+        "fleet_backend",
+        "host",
+        "method",
+        "model",
+        "openai",
+        "origin",
+        "path",
+        "preflight",
+        "request_headers",
+        "request_id",
+        "response_headers",
+        "started",
+        "status",
+    )
+
+    def __init__(self, scope: Scope) -> None:
+        self.method: str = scope["method"]
+        self.path: str = scope["path"]
+        self.openai = self.path.startswith("/v1/")
+        self.started = time.perf_counter()
+        self.status = 0
+        self.endpoint = "other"
+        self.model = ""
+        self.backend = ""
+        self.request_headers: list[tuple[bytes, bytes]] = scope["headers"]
+        self.authorization: bytes | None = None
+        self.origin: bytes | None = None
+        self.host: bytes | None = None
+        self.fleet_backend: bytes | None = None
+        self.content_length: bytes | None = None
+        self.preflight = False
+        request_id: bytes | None = None
+        for name, value in self.request_headers:
+            if name == b"authorization":
+                self.authorization = value
+            elif name == b"origin":
+                self.origin = value
+            elif name == b"host":
+                self.host = value
+            elif name == b"content-length":
+                self.content_length = value
+            elif name == b"x-fleet-backend":
+                self.fleet_backend = value.strip()
+            elif name == b"x-request-id":
+                request_id = value.strip()
+            elif name == b"access-control-request-method":
+                self.preflight = self.method == "OPTIONS"
+        if request_id is None or _GOOD_ID.fullmatch(request_id) is None:
+            request_id = _new_request_id()
+        self.request_id = request_id.decode("ascii")
+        self.response_headers: list[tuple[bytes, bytes]] = [(b"x-request-id", request_id)]
+
+    @property
+    def request_id_bytes(self) -> bytes:
+        """The request id as sent in headers."""
+        return self.response_headers[0][1]
+
+    @property
+    def responded(self) -> bool:
+        """Whether the response start has been sent."""
+        return self.status != 0

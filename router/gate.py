@@ -1,0 +1,115 @@
+"""The pure-ASGI front of the router: request id, CORS, access control, the error guard, the access log.
+
+It runs once per request and never wraps ``send``: headers every response needs are put on the
+:class:`~router.context.RequestContext` and added by whoever starts the response, so a streamed answer
+pays nothing here per chunk. Order matters and follows Ollama: the CORS origin check and preflight come
+first (browsers send no credentials on a preflight), then the access table, so a refused request never
+reaches a handler, let alone a backend. Anything a handler lets escape becomes a JSON 500, never a stack
+trace or an HTML page.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from router.access import Access, classify
+from router.context import RequestContext
+from router.logs import request_id_var
+from router.responses import send_bytes, send_error, send_not_found
+from router.state import FleetState
+
+logger = logging.getLogger("router.access")
+
+Dispatch = Callable[[RequestContext, Scope, Receive, Send], Awaitable[None]]
+
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+"""Probe and scrape paths, logged at debug level so they do not drown the access log."""
+
+
+class Gate:
+    """Wraps the dispatcher; hands every non-HTTP scope (the lifespan) to ``lifespan_app``."""
+
+    def __init__(self, dispatch: Dispatch, lifespan_app: ASGIApp, state: FleetState) -> None:
+        self.dispatch = dispatch
+        self.lifespan_app = lifespan_app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one ASGI connection scope."""
+        if scope["type"] != "http":
+            await self.lifespan_app(scope, receive, send)
+            return
+        ctx = RequestContext(scope)
+        token = request_id_var.set(ctx.request_id)
+        metrics = self.state.metrics
+        metrics.in_flight += 1
+        try:
+            await self._serve(ctx, scope, receive, send)
+        except Exception:
+            logger.exception("unhandled error", extra={"path": ctx.path})
+            metrics.error(ctx.endpoint, "internal")
+            if not ctx.responded:
+                await send_error(ctx, send, 500, "internal error in the router")
+        finally:
+            metrics.in_flight -= 1
+            metrics.request_done(ctx.endpoint, ctx.method, ctx.status)
+            self._log(ctx)
+            request_id_var.reset(token)
+
+    async def _serve(self, ctx: RequestContext, scope: Scope, receive: Receive, send: Send) -> None:
+        cors = self.state.cors
+        if ctx.origin is not None:
+            if not cors.allows(ctx.origin, ctx.host):
+                self.state.metrics.error("cors", "refused")
+                await send_error(ctx, send, 403, "origin not allowed")
+                return
+            if ctx.method == "OPTIONS":
+                headers = cors.preflight_headers(ctx.origin, _requested_headers(scope))
+                await send_bytes(ctx, send, 204, b"", content_type=None, headers=headers)
+                return
+            ctx.response_headers.extend(cors.response_headers(ctx.origin))
+        if ctx.method == "OPTIONS":
+            await send_bytes(ctx, send, 204, b"", content_type=None)
+            return
+        access = classify(ctx.path)
+        if access is Access.NOT_FOUND:
+            await send_not_found(ctx, send)
+            return
+        refusal = self.state.keys.refusal(access, ctx.authorization)
+        if refusal is not None:
+            status, message = refusal
+            self.state.metrics.error("access", "unauthorized" if status == 401 else "forbidden")
+            extra = [(b"www-authenticate", b"Bearer")] if status == 401 else []
+            await send_error(ctx, send, status, message, extra)
+            return
+        await self.dispatch(ctx, scope, receive, send)
+
+    @staticmethod
+    def _log(ctx: RequestContext) -> None:
+        level = logging.DEBUG if ctx.path in QUIET_PATHS else logging.INFO
+        if not logger.isEnabledFor(level):
+            return
+        logger.log(
+            level,
+            "request",
+            extra={
+                "method": ctx.method,
+                "path": ctx.path,
+                "status": ctx.status,
+                "endpoint": ctx.endpoint,
+                "model": ctx.model or None,
+                "backend": ctx.backend or None,
+                "duration_ms": round((time.perf_counter() - ctx.started) * 1000, 3),
+            },
+        )
+
+
+def _requested_headers(scope: Scope) -> bytes | None:
+    for name, value in scope["headers"]:
+        if name == b"access-control-request-headers":
+            return bytes(value)
+    return None

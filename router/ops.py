@@ -1,0 +1,52 @@
+"""The router's own endpoints: Ollama's banner, liveness, readiness, metrics and fleet status.
+
+``/healthz`` says the process serves requests. ``/readyz`` says it should receive traffic: a model map
+is loaded and the router is not draining. Backend health is deliberately not part of readiness: a
+router that went unready whenever a GPU pool did would take the healthy pools' traffic down with it;
+backend health is in ``/fleet/status`` and ``/metrics`` instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.types import Receive, Scope, Send
+
+from router.context import RequestContext
+from router.responses import TEXT, send_bytes, send_json
+from router.state import FleetState
+
+Handler = Callable[[RequestContext, Scope, Receive, Send], Awaitable[None]]
+
+PROMETHEUS = b"text/plain; version=0.0.4; charset=utf-8"
+
+
+def ops_handlers(state: FleetState) -> dict[str, Handler]:
+    """The router's own endpoints by path."""
+
+    async def banner(ctx: RequestContext, scope: Scope, receive: Receive, send: Send) -> None:
+        ctx.endpoint = "root"
+        await send_bytes(ctx, send, 200, b"Ollama is running", content_type=TEXT)
+
+    async def healthz(ctx: RequestContext, scope: Scope, receive: Receive, send: Send) -> None:
+        ctx.endpoint = "healthz"
+        await send_json(ctx, send, 200, {"status": "ok"})
+
+    async def readyz(ctx: RequestContext, scope: Scope, receive: Receive, send: Send) -> None:
+        ctx.endpoint = "readyz"
+        version = state.table.version
+        if state.draining:
+            await send_json(ctx, send, 503, {"status": "draining", "model_map_version": version})
+        else:
+            await send_json(ctx, send, 200, {"status": "ready", "model_map_version": version})
+
+    async def metrics(ctx: RequestContext, scope: Scope, receive: Receive, send: Send) -> None:
+        ctx.endpoint = "metrics"
+        in_flight = {name: backend.in_flight for name, backend in state.backends.by_name.items()}
+        await send_bytes(ctx, send, 200, state.metrics.render(in_flight).encode(), content_type=PROMETHEUS)
+
+    async def fleet_status(ctx: RequestContext, scope: Scope, receive: Receive, send: Send) -> None:
+        ctx.endpoint = "fleet_status"
+        await send_json(ctx, send, 200, state.status())
+
+    return {"/": banner, "/healthz": healthz, "/readyz": readyz, "/metrics": metrics, "/fleet/status": fleet_status}

@@ -1,0 +1,107 @@
+"""Relaying a backend's answer to the client: status, headers and body bytes exactly as sent.
+
+The loop is the router's hot path: per network read it does one ``read``, one ``count(b"\\n")`` for the
+metrics and one ``send``; no JSON, no re-encoding, no per-line work. If the backend fails after the
+first byte, the status (200) is already gone, so the stream ends with one final line in its own format,
+which is how Ollama itself reports a mid-stream error (ollama-api.md §1c): ``{"error": "..."}`` on an
+NDJSON stream, a ``data: {"error": {...}}`` event (and no ``[DONE]``) on an SSE stream. A body that is
+neither (a sized JSON answer) cannot be completed honestly, so the client's connection is closed instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from starlette.types import Send
+
+from router.backends import Backend
+from router.context import RequestContext
+from router.disconnect import DisconnectWatcher
+from router.headers import header, response_headers
+from router.metrics import Metrics
+from router.responses import ollama_error, openai_error_object
+from router.upstream import UpstreamError, UpstreamResponse
+
+logger = logging.getLogger("router.relay")
+
+NDJSON = "ndjson"
+SSE = "sse"
+
+
+def stream_format(content_type: bytes | None) -> str | None:
+    """``ndjson``, ``sse`` or None (a body that cannot take a final error line)."""
+    if content_type is None:
+        return None
+    media = content_type.split(b";", 1)[0].strip().lower()
+    if media == b"application/x-ndjson":
+        return NDJSON
+    if media == b"text/event-stream":
+        return SSE
+    return None
+
+
+def _trailing_newlines(tail: bytes) -> int:
+    """How many of the two newlines that end an SSE event ``tail`` already has (0 to 2)."""
+    if not tail or tail.endswith(b"\n\n"):
+        return 2
+    return 1 if tail.endswith(b"\n") else 0
+
+
+def final_error_line(fmt: str, tail: bytes, message: str) -> bytes:
+    """The closing error line, preceded by whatever ends a partly sent line or event."""
+    if fmt == NDJSON:
+        prefix = b"" if not tail or tail.endswith(b"\n") else b"\n"
+        return prefix + ollama_error(message) + b"\n"
+    prefix = b"\n\n"[: 2 - _trailing_newlines(tail)]
+    event = json.dumps({"error": openai_error_object(500, message)}, separators=(",", ":")).encode()
+    return prefix + b"data: " + event + b"\n\n"
+
+
+def _headers(ctx: RequestContext, upstream: UpstreamResponse, backend: Backend) -> list[tuple[bytes, bytes]]:
+    """The backend's end-to-end headers, then ``X-Fleet-Backend`` and the request's own headers."""
+    headers = response_headers(upstream.headers)
+    headers.append((b"x-fleet-backend", backend.name_header))
+    headers.extend(ctx.response_headers)
+    return headers
+
+
+async def relay(
+    ctx: RequestContext,
+    metrics: Metrics,
+    send: Send,
+    upstream: UpstreamResponse,
+    backend: Backend,
+    *,
+    watcher: DisconnectWatcher,
+) -> None:
+    """Send the backend's response to the client, chunk by chunk as it arrives."""
+    fmt = stream_format(header(upstream.headers, b"content-type"))
+    ctx.status = upstream.status
+    await send({"type": "http.response.start", "status": upstream.status, "headers": _headers(ctx, upstream, backend)})
+    started = time.perf_counter()
+    lines = 0
+    tail = b""
+    read = upstream.read
+    try:
+        while chunk := await read():
+            lines += chunk.count(b"\n")
+            tail = chunk
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    except UpstreamError as error:
+        watcher.finishing = True
+        upstream.abort()
+        backend.record_failure(str(error))
+        metrics.error(ctx.endpoint, "midstream")
+        message = f"backend {backend.name} failed during the response: {error}"
+        logger.warning("stream failed", extra={"backend": backend.name, "reason": str(error)})
+        if fmt is not None:
+            line = final_error_line(fmt, tail, message)
+            await send({"type": "http.response.body", "body": line, "more_body": False})
+        return
+    finally:
+        metrics.stream_done(ctx.model, backend.name, time.perf_counter() - started, lines)
+    upstream.close()
+    watcher.finishing = True
+    await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -1,0 +1,130 @@
+"""Endpoints routed by the model named in their JSON body: read, validate, resolve, forward.
+
+One handler class serves every entry of :data:`router.catalog.ROUTED` (and the ``/v1`` pass-through):
+it reads the body once, finds the model (``model``, or legacy ``name`` where Ollama accepts it),
+refuses it with that endpoint's own wording when it is missing, invalid or unserved, rewrites an alias
+in the body, and picks the backends. ``X-Fleet-Backend: <name>`` sends the request to that backend
+whatever the map says. ``delete`` and unloads go to every backend of the route; everything else to the
+best candidate, with retries before the first byte.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from starlette.types import Receive, Scope, Send
+
+from config.names import InvalidModelNameError
+from router.access import Access
+from router.backends import Backend
+from router.body import ClientGone, Refused, decode_object, model_field, read_body
+from router.catalog import OPENAI_PASSTHROUGH, RoutedEndpoint
+from router.context import RequestContext
+from router.fanout import fan_out
+from router.proxy import Outgoing, client_gone, forward, upstream_target
+from router.responses import send_error
+from router.routing import UNROUTED, Resolution
+from router.selection import candidates
+from router.state import FleetState
+
+BUSY = "server busy, please try again.  maximum pending requests exceeded"
+"""Ollama's own 503 wording when its queue is full: what a route at its in-flight cap answers."""
+
+_ZERO_DURATION = re.compile(r"[+-]?(?:(?:0+\.?0*|\.0+)(?:ns|us|µs|μs|ms|s|m|h))+|[+-]?0+(?:\.0*)?")
+
+
+def is_zero_duration(value: Any) -> bool:
+    """Whether a ``keep_alive`` value means zero (``0``, ``0.0``, ``"0"``, ``"0s"``, ``"0m0s"`` ...)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return value == 0
+    return isinstance(value, str) and _ZERO_DURATION.fullmatch(value.strip()) is not None
+
+
+def is_unload(document: dict[str, Any], field: str) -> bool:
+    """Whether a generate/chat body asks Ollama to unload the model rather than to answer."""
+    return is_zero_duration(document.get("keep_alive")) and document.get(field) in (None, "", [])
+
+
+def named_backend(ctx: RequestContext, state: FleetState) -> Backend | None:
+    """The backend named by ``X-Fleet-Backend``, None without the header; 400 for an unknown name."""
+    if ctx.fleet_backend is None:
+        return None
+    name = ctx.fleet_backend.decode("latin-1")
+    backend = state.backend(name)
+    if backend is None:
+        known = ", ".join(state.table.backend_names)
+        raise Refused(400, f"unknown backend {name!r} in the X-Fleet-Backend header; use one of: {known}")
+    return backend
+
+
+class RoutedHandler:
+    """Serves one :class:`RoutedEndpoint`."""
+
+    def __init__(self, state: FleetState, spec: RoutedEndpoint) -> None:
+        self.state = state
+        self.spec = spec
+
+    async def __call__(self, ctx: RequestContext, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse, fan out, or forward the request."""
+        state = self.state
+        ctx.endpoint = self.spec.name
+        try:
+            outgoing, backends, everywhere = await self._plan(ctx, scope, receive)
+        except Refused as refusal:
+            state.metrics.error(ctx.endpoint, "refused" if refusal.status >= 500 else "bad_request")
+            await send_error(ctx, send, refusal.status, refusal.message)
+            return
+        except ClientGone:
+            client_gone(ctx, state)
+            return
+        if everywhere:
+            await fan_out(ctx, state, send, outgoing, backends)
+        else:
+            await forward(ctx, state, receive, send, outgoing, chosen=backends)
+        if self.spec.access is Access.ADMIN or everywhere:
+            state.listings.clear()
+
+    async def _plan(self, ctx: RequestContext, scope: Scope, receive: Receive) -> tuple[Outgoing, list[Backend], bool]:
+        spec, state = self.spec, self.state
+        body = await read_body(receive, state.settings.max_body_bytes, ctx.content_length)
+        if spec is OPENAI_PASSTHROUGH and not body.strip():
+            raise Refused(404, "404 page not found")
+        document = decode_object(body, spec.go_type)
+        name, key = model_field(document, spec.fields, spec.go_type)
+        named = named_backend(ctx, state)
+        resolution = self._resolve(name)
+        if resolution is None and named is None:
+            unknown = spec.unknown
+            raise Refused(unknown.status, unknown.render(name, ", ".join(state.table.backend_names)))
+        ctx.model = UNROUTED if resolution is None else resolution.model
+        if resolution is not None and resolution.rewrite is not None:
+            document[key] = resolution.rewrite
+            body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+        outgoing = Outgoing(ctx.method, upstream_target(scope), body)
+        if named is not None:
+            return outgoing, [named], False
+        assert resolution is not None
+        if spec.everywhere or (spec.unload_field is not None and is_unload(document, spec.unload_field)):
+            return outgoing, self._everywhere(resolution), True
+        chosen = candidates(resolution.targets, state.backends.by_name)
+        if not chosen:
+            raise Refused(503, BUSY)
+        return outgoing, chosen, False
+
+    def _resolve(self, name: str) -> Resolution | None:
+        spec = self.spec
+        if not name:
+            raise Refused(spec.missing.status, spec.missing.render(""))
+        try:
+            return self.state.table.resolve(name)
+        except InvalidModelNameError:
+            raise Refused(spec.invalid.status, spec.invalid.render(name)) from None
+
+    def _everywhere(self, resolution: Resolution) -> list[Backend]:
+        targets = sorted(resolution.targets, key=lambda target: target.priority)
+        found = (self.state.backend(target.name) for target in targets)
+        return [backend for backend in found if backend is not None]

@@ -1,0 +1,1 @@
+"""Developer entry points: ``make demo`` (``python -m scripts.demo``)."""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from config.derive import derive_model_map
 from config.errors import ConfigError
+from config.gpu_catalog import catalog_markdown
 from config.loading import load_stack_file
 from config.schema import render_schema
 from config.summary import summarize
@@ -58,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("check", help="validate a Pulumi.<stack>.yaml").add_argument("file")
     commands.add_parser("model-map", help="print the derived model map").add_argument("file")
+    commands.add_parser("catalog", help="print the GPU catalog table")
     schema = commands.add_parser("schema", help="write the stack JSON Schema")
     schema.add_argument("file")
     schema.add_argument("--check", action="store_true", help="fail if the file is stale instead")
@@ -66,4 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         return _check(args.file)
     if args.command == "model-map":
         return _model_map(args.file)
+    if args.command == "catalog":
+        sys.stdout.write(catalog_markdown())
+        return 0
     return _schema(args.file, args.check)

@@ -101,8 +101,19 @@ def split_config(config: Mapping[str, Any]) -> tuple[dict[str, Any], list[Proble
 
 def from_pulumi_config(config: Mapping[str, str], source: str = "pulumi config") -> StackConfig:
     """Validate the engine's config, where structured values arrive as JSON strings."""
-    decoded = {key: _decode(value) for key, value in config.items()}
-    return validate_stack(stack_values(decoded, source), source)
+    values, problems = split_config({key: _decode(value) for key, value in config.items()})
+    return _validate_all(values, problems, source)
+
+
+def _validate_all(values: Mapping[str, Any], problems: list[Problem], source: str) -> StackConfig:
+    """Validate, reporting ``problems`` found before validation together with the schema's own."""
+    try:
+        stack = validate_stack(values, source)
+    except ConfigError as error:
+        raise ConfigError(source, [*problems, *error.problems]) from None
+    if problems:
+        raise ConfigError(source, problems)
+    return stack
 
 
 def _decode(value: str) -> Any:
@@ -133,13 +144,7 @@ def load_stack_file(path: str | Path) -> StackConfig:
     source = str(path)
     values, problems = split_config(read_stack_file(path))
     problems += _clear_text_secrets(values)
-    try:
-        stack = validate_stack(values, source)
-    except ConfigError as error:
-        raise ConfigError(source, [*problems, *error.problems]) from None
-    if problems:
-        raise ConfigError(source, problems)
-    return stack
+    return _validate_all(values, problems, source)
 
 
 def _clear_text_secrets(values: Mapping[str, Any]) -> Iterator[Problem]:

@@ -76,9 +76,7 @@ class Route(SnakeModel):
     def _names_to_targets(cls, value: Any) -> Any:
         if not isinstance(value, list):
             return value
-        return [
-            {"name": item, "priority": i} if isinstance(item, str) else item for i, item in enumerate(value)
-        ]
+        return [{"name": item, "priority": i} if isinstance(item, str) else item for i, item in enumerate(value)]
 
     @model_validator(mode="after")
     def _unique_backends(self) -> Self:
@@ -128,17 +126,13 @@ def _reference_problems(doc: ModelMap) -> list[Problem]:
     problems: list[Problem] = []
     names = [backend.name for backend in doc.backends]
     for name in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(
-            Problem("backends", f"backend name {name!r} is used twice", "give each a unique name")
-        )
+        problems.append(Problem("backends", f"backend name {name!r} is used twice", "give each a unique name"))
     known = set(names)
     seen: dict[str, int] = {}
     for i, route in enumerate(doc.routes):
         key = model_key(route.model)
         if key in seen:
-            problems.append(
-                Problem(f"routes[{i}].model", f"{route.model!r} is already routed by routes[{seen[key]}]")
-            )
+            problems.append(Problem(f"routes[{i}].model", f"{route.model!r} is already routed by routes[{seen[key]}]"))
         seen.setdefault(key, i)
         for j, target in enumerate(route.backends):
             if target.name not in known:

@@ -6,6 +6,8 @@ Keeping them in one place is what makes the derived model map's URLs match the d
 from __future__ import annotations
 
 OLLAMA_PORT = 11434
+SYSTEM_POOL = "system"
+"""The GKE node pool that runs the router and cluster services; no GPU pool may take its name."""
 POOL_LABEL = "ollama-fleet/pool"
 """Node label (and the key of the NoSchedule taint) that marks a node as belonging to one pool."""
 

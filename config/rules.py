@@ -13,6 +13,7 @@ from config.drivers import branch, is_official_image, official_min_driver, versi
 from config.errors import ConfigError, Problem
 from config.gpu_catalog import GPU_CATALOG, GpuInfo, gpu_info
 from config.names import model_key
+from config.naming import SYSTEM_POOL
 from config.stack import PoolSpec, StackConfig
 
 SHARED_CORE = frozenset({"f1-micro", "g1-small"})
@@ -34,13 +35,9 @@ def stack_problems(stack: StackConfig) -> Iterator[Problem]:
     names = [pool.name for pool in stack.pools]
     for index, name in enumerate(names):
         if name in names[:index]:
-            yield Problem(
-                f"pools[{index}].name", f"pool name {name!r} is used twice", "give each pool its own name"
-            )
+            yield Problem(f"pools[{index}].name", f"pool name {name!r} is used twice", "give each pool its own name")
     if stack.is_gke and not stack.project:
-        yield Problem(
-            "gcp:project", "is required for a GKE cluster", "pulumi config set gcp:project <project-id>"
-        )
+        yield Problem("gcp:project", "is required for a GKE cluster", "pulumi config set gcp:project <project-id>")
     if not stack.is_gke and stack.router.image is None:
         yield Problem(
             "router.image",
@@ -113,9 +110,7 @@ def _model_problems(pool: PoolSpec, at: str) -> Iterator[Problem]:
     keys = [model_key(model) for model in pool.ollama.models]
     for i, key in enumerate(keys):
         if key in keys[:i]:
-            yield Problem(
-                f"{at}.ollama.models[{i}]", f"{pool.ollama.models[i]!r} is listed twice", "remove one"
-            )
+            yield Problem(f"{at}.ollama.models[{i}]", f"{pool.ollama.models[i]!r} is listed twice", "remove one")
 
 
 def _volume_problems(pool: PoolSpec, at: str) -> Iterator[Problem]:
@@ -133,12 +128,12 @@ def _env_problems(pool: PoolSpec, at: str) -> Iterator[Problem]:
     for name in INTEGER_ENV:
         value = pool.ollama.env.get(name)
         if value is not None and not value.isdigit():
-            yield Problem(
-                f"{at}.ollama.env.{name}", f"must be a whole number, got {value!r}", f'e.g. {name}: "4"'
-            )
+            yield Problem(f"{at}.ollama.env.{name}", f"must be a whole number, got {value!r}", f'e.g. {name}: "4"')
 
 
 def _gke_pool_problems(pool: PoolSpec, at: str) -> Iterator[Problem]:
+    if pool.name == SYSTEM_POOL:
+        yield Problem(f"{at}.name", f"{pool.name!r} is the GKE system pool's name", "pick another pool name")
     if not pool.zones:
         yield Problem(f"{at}.zones", "a GKE pool needs the zones to run in", "e.g. zones: [us-central1-a]")
     if pool.ollama.replicas > pool.nodes.max:
@@ -148,9 +143,7 @@ def _gke_pool_problems(pool: PoolSpec, at: str) -> Iterator[Problem]:
             f"raise nodes.max to at least {pool.ollama.replicas}",
         )
     if pool.node_selector:
-        yield Problem(
-            f"{at}.nodeSelector", "is for existing clusters; GKE pools are selected by name", "remove it"
-        )
+        yield Problem(f"{at}.nodeSelector", "is for existing clusters; GKE pools are selected by name", "remove it")
 
 
 def _cpu_pool_problems(pool: PoolSpec, at: str) -> Iterator[Problem]:
@@ -235,19 +228,15 @@ def _image_driver_problems(pool: PoolSpec, info: GpuInfo, at: str) -> Iterator[P
             yield Problem(
                 f"{at}.ollama.minDriver",
                 f"{image!r} is not an official ollama/ollama image, so its driver floor is unknown",
-                "set ollama.minDriver to the oldest driver the image supports "
-                "(e.g. 470.42.01 for a CUDA 11.4 build)",
+                "set ollama.minDriver to the oldest driver the image supports (e.g. 470.42.01 for a CUDA 11.4 build)",
             )
         elif version_tuple(driver) < version_tuple(floor):
-            yield Problem(
-                f"{at}.driver", f"{driver} is below the image's minDriver {floor}", f"pin {floor} or newer"
-            )
+            yield Problem(f"{at}.driver", f"{driver} is below the image's minDriver {floor}", f"pin {floor} or newer")
         return
     if info.compute_capability.verified and capability < (5, 0):
         yield Problem(
             f"{at}.ollama.image",
-            f"official Ollama builds need compute capability 5.0+; "
-            f"{info.key} is {capability[0]}.{capability[1]}",
+            f"official Ollama builds need compute capability 5.0+; {info.key} is {capability[0]}.{capability[1]}",
             "use a build for this GPU (e.g. dogkeeper886/ollama37 for Kepler) and set ollama.minDriver",
         )
         return

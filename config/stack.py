@@ -27,9 +27,7 @@ PoolName = Annotated[
 DnsLabel = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
 GkeName = Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]*[a-z0-9])?$", max_length=40)]
 Quantity = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$")]
-DriverVersion = Annotated[
-    str, Field(pattern=r"^[0-9]{3}\.[0-9]{1,3}(\.[0-9]{1,3})?$", description="e.g. 570.124.06")
-]
+DriverVersion = Annotated[str, Field(pattern=r"^[0-9]{3}\.[0-9]{1,3}(\.[0-9]{1,3})?$", description="e.g. 570.124.06")]
 Zone = Annotated[str, Field(pattern=r"^[a-z]+-[a-z]+[0-9]+-[a-z]$", description="e.g. us-central1-a")]
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 Cidr = Annotated[str, Field(pattern=r"^[0-9a-fA-F:.]+/[0-9]{1,3}$")]
@@ -83,9 +81,7 @@ class OllamaSpec(CamelModel):
         default=None,
         description="Share one existing PersistentVolumeClaim instead of one volume per replica.",
     )
-    access_mode: Literal["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany", "ReadOnlyMany"] = (
-        "ReadWriteOnce"
-    )
+    access_mode: Literal["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany", "ReadOnlyMany"] = "ReadWriteOnce"
     cpu: Quantity = "2"
     memory: Quantity = "8Gi"
     env: dict[EnvName, str] = Field(default_factory=dict)
@@ -183,9 +179,7 @@ class RouteSpec(CamelModel):
     def _names(cls, value: Any) -> Any:
         if not isinstance(value, list):
             return value
-        return [
-            {"name": item, "priority": i} if isinstance(item, str) else item for i, item in enumerate(value)
-        ]
+        return [{"name": item, "priority": i} if isinstance(item, str) else item for i, item in enumerate(value)]
 
 
 _SECRET_SCHEMA: dict[str, Any] = {

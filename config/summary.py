@@ -43,9 +43,7 @@ def summarize(stack: StackConfig, title: str) -> str:
     for pool in stack.pools:
         driver = f"driver {pool.driver}" if pool.driver else "no driver"
         lines.append(f"  {pool.name:<8} {_gpu_text(pool)}, {driver}, {_placement(stack, pool)}")
-        lines.append(
-            f"           {pool.ollama.image} × {pool.ollama.replicas}: {', '.join(pool.ollama.models)}"
-        )
+        lines.append(f"           {pool.ollama.image} × {pool.ollama.replicas}: {', '.join(pool.ollama.models)}")
     model_map = derive_model_map(stack)
     lines += ["", "routes:"]
     for route in model_map.routes:

@@ -24,9 +24,7 @@ def names(draw: st.DrawFn) -> str:
 
 
 def _vary_case(text: str, flips: list[bool]) -> str:
-    return "".join(
-        c.upper() if flip else c for c, flip in zip(text, flips + [False] * len(text), strict=False)
-    )
+    return "".join(c.upper() if flip else c for c, flip in zip(text, flips + [False] * len(text), strict=False))
 
 
 @given(names())
@@ -75,17 +73,12 @@ def test_different_models(left: str, right: str) -> None:
 
 def test_display_form_keeps_namespace_and_host_only_when_not_default() -> None:
     assert canonical_name("Llama3.2") == "llama3.2:latest"
-    assert (
-        canonical_name("hf.co/bartowski/Llama-3.2-1B-GGUF:Q4_K_M")
-        == "hf.co/bartowski/llama-3.2-1b-gguf:q4_k_m"
-    )
+    assert canonical_name("hf.co/bartowski/Llama-3.2-1B-GGUF:Q4_K_M") == "hf.co/bartowski/llama-3.2-1b-gguf:q4_k_m"
     assert canonical_name("myuser/mymodel") == "myuser/mymodel:latest"
     assert canonical_name("localhost:5000/team/model:v1") == "localhost:5000/team/model:v1"
 
 
-@pytest.mark.parametrize(
-    "bad", ["", "   ", "bad name", "-lead", "model:", "a/b/c/d/e", "ns.dot/model", "m:t/x"]
-)
+@pytest.mark.parametrize("bad", ["", "   ", "bad name", "-lead", "model:", "a/b/c/d/e", "ns.dot/model", "m:t/x"])
 def test_invalid_names_are_refused_with_the_reason(bad: str) -> None:
     with pytest.raises(InvalidModelNameError):
         parse_model_name(bad)

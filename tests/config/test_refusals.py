@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.config.stacks import accepted, at, refused, stack_data
 
 
@@ -192,3 +194,26 @@ def test_route_to_a_pool_that_does_not_pull_the_model() -> None:
     data["routes"].append({"model": "gemma3:27b", "backends": ["t4"]})
     (problem,) = at(refused(data), "routes[2].backends[0]")
     assert "does not pull 'gemma3:27b'" in problem.message
+
+
+def test_gke_pool_cannot_take_the_system_pools_name() -> None:
+    data = stack_data()
+    _pool(data, "cpu")["name"] = "system"
+    (problem,) = at(refused(data), "pools[3].name")
+    assert "system pool" in problem.message
+
+
+def test_engine_config_reports_unknown_keys_and_schema_problems_together() -> None:
+    import json
+
+    from config.errors import ConfigError
+    from config.loading import from_pulumi_config
+
+    data = stack_data()
+    _pool(data, "t4")["nodes"] = {"min": 2, "max": 1}
+    engine = {f"ollama-fleet:{k}" if ":" not in k else k: json.dumps(v) for k, v in data.items()}
+    engine["ollama-fleet:routs"] = "[]"
+    with pytest.raises(ConfigError) as caught:
+        from_pulumi_config(engine)
+    paths = {problem.path for problem in caught.value.problems}
+    assert {"ollama-fleet:routs", "pools[0].nodes"} <= paths

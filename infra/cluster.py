@@ -1,0 +1,107 @@
+"""Cluster: where the fleet runs, and the Kubernetes provider every other component deploys through.
+
+``type: gke`` creates the cluster on GCP (:mod:`infra.gke`); ``type: existing`` adopts the user's cluster
+from their kubeconfig and creates nothing on GCP. Either way the component ends with a provider and the
+fleet's namespace, so nothing downstream needs to know which kind it got.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from config.naming import SYSTEM_POOL
+from config.stack import ExistingClusterSpec, GkeClusterSpec, StackConfig
+from infra import gke
+from infra.device_plugin import DevicePlugin, DevicePluginArgs
+from infra.k8s_helpers import app_labels
+from infra.placement import existing_placement
+
+POD_SECURITY = "pod-security.kubernetes.io/enforce"
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterArgs:
+    """The whole stack: the cluster spec, plus the pools an existing cluster's device plugin serves."""
+
+    stack: StackConfig
+
+
+class Cluster(pulumi.ComponentResource):
+    """The cluster, its Kubernetes provider and the fleet's namespace.
+
+    Attributes:
+        provider: the provider every Kubernetes resource of the stack uses.
+        cluster_name: the GKE cluster name, or the existing cluster's configured name.
+        namespace: the fleet's namespace (Pod Security ``restricted``: nothing there runs as root).
+        gke: the GCP side (None for an existing cluster).
+        system_node_pool: the GKE node pool the router runs on (None for an existing cluster).
+    """
+
+    provider: k8s.Provider
+    cluster_name: pulumi.Output[str]
+    namespace: pulumi.Output[str]
+    gke: gke.GkeBase | None
+    system_node_pool: str | None
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("ollama-fleet:infra:Cluster", name, None, opts)
+        spec = args.stack.cluster
+        self.gke = None
+        self.system_node_pool = None
+        if isinstance(spec, GkeClusterSpec):
+            self.provider, self.cluster_name = self._gke(name, args.stack, spec)
+        else:
+            self.provider, self.cluster_name = self._existing(name, args.stack, spec)
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=spec.namespace,
+                labels={**app_labels("ollama-fleet", "namespace"), POD_SECURITY: "restricted"},
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
+        )
+        self.namespace = namespace.metadata.apply(lambda m: str(m.name))
+        self.register_outputs({"clusterName": self.cluster_name, "namespace": self.namespace})
+
+    def _gke(self, name: str, stack: StackConfig, spec: GkeClusterSpec) -> tuple[k8s.Provider, pulumi.Output[str]]:
+        project = stack.project or ""
+        apis = gke.enable_apis(name, project, self)
+        subnet = gke.network(name, spec, project, region=gke.region_of(stack, spec), after=apis, parent=self)
+        email, roles = gke.node_identity(name, spec, project, self)
+        cluster = gke.cluster(name, spec, project, subnet, self)
+        self.gke = gke.GkeBase(cluster, spec.location, email, roles, apis)
+        system = gke.system_pool(name, spec, self.gke, self)
+        self.system_node_pool = SYSTEM_POOL
+        kubeconfig = pulumi.Output.all(
+            cluster.name, cluster.endpoint, cluster.master_auth.cluster_ca_certificate
+        ).apply(lambda parts: gke.kubeconfig(str(parts[0]), str(parts[1]), str(parts[2])))
+        provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=kubeconfig,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[system]),
+        )
+        cluster_name: pulumi.Output[str] = cluster.name
+        return provider, cluster_name
+
+    def _existing(
+        self, name: str, stack: StackConfig, spec: ExistingClusterSpec
+    ) -> tuple[k8s.Provider, pulumi.Output[str]]:
+        provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=spec.kubeconfig,
+            context=spec.context,
+            enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        gpu_pools = [existing_placement(pool) for pool in stack.pools if pool.gpu is not None]
+        if spec.device_plugin and gpu_pools:
+            DevicePlugin(
+                f"{name}-device-plugin",
+                DevicePluginArgs(placements=gpu_pools),
+                pulumi.ResourceOptions(parent=self, providers=[provider]),
+            )
+        return provider, pulumi.Output.from_input(spec.name)

@@ -1,0 +1,94 @@
+"""The shell that decides whether a node's NVIDIA driver is the pool's pin, and the COS install step.
+
+One check serves three places: before the installer (a different driver already loaded is an error, not
+a reason to skip, which is what upstream's ``lsmod | grep nvidia`` does), after it, and in front of every
+Ollama pod. It asks ``nvidia-smi`` when the container has it (the NVIDIA runtime injects it) and otherwise
+reads the kernel module's own ``/proc/driver/nvidia/version``, which every container can see, so the check
+needs no GPU allocation and no particular image.
+"""
+
+from __future__ import annotations
+
+import pulumi_kubernetes as k8s
+
+from infra.k8s_helpers import env_list, resources, restricted_security
+
+NOBODY = 65534
+CHECK_IMAGE = "busybox:1.37.0"
+"""Small, with ``sh`` and ``awk``: all the check needs when it reads ``/proc``."""
+VERIFY_IMAGE = "nvcr.io/nvidia/cuda:12.8.1-base-ubuntu22.04"
+"""Existing clusters: a CUDA base image, so the NVIDIA runtime injects ``nvidia-smi`` into it."""
+PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
+COS_INSTALLER_IMAGE = "cos-nvidia-installer:fixed"
+"""Preloaded on GKE COS nodes (pull policy Never), per container-engine-accelerators' preloaded DaemonSet."""
+UBUNTU_INSTALLER_IMAGE = "gke-nvidia-installer:fixed"
+"""Preloaded on GKE Ubuntu nodes; installs ``NVIDIA_DRIVER_VERSION``."""
+VERSION_FILE = "/proc/driver/nvidia/version"
+
+DRIVER_CHECK = r"""set -eu
+want="${PINNED_DRIVER:?PINNED_DRIVER is not set}"
+file="${DRIVER_VERSION_FILE:-/proc/driver/nvidia/version}"
+loaded=""
+if command -v nvidia-smi >/dev/null 2>&1; then
+  loaded="$(nvidia-smi --query-gpu=driver_version --format=csv,noheader 2>/dev/null \
+    | head -n 1 | tr -d ' ')" || loaded=""
+fi
+case "$loaded" in ""|*[!0-9.]*) loaded="" ;; esac
+if [ -z "$loaded" ] && [ -r "$file" ]; then
+  loaded="$(awk '/NVRM version/ {
+    for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+\.[0-9]+(\.[0-9]+)?$/) { print $i; exit }
+  }' "$file")"
+fi
+if [ -z "$loaded" ]; then
+  if [ "${ALLOW_NO_DRIVER:-0}" = 1 ]; then
+    echo "driver-check: no NVIDIA driver loaded yet; $want will be installed"
+    exit 0
+  fi
+  echo "driver-check: FAIL: no NVIDIA driver is loaded on this node; the pool is pinned to $want" >&2
+  exit 1
+fi
+if [ "$loaded" != "$want" ]; then
+  echo "driver-check: FAIL: this node runs NVIDIA driver $loaded, the pool is pinned to $want" >&2
+  echo "driver-check: replace the node (or reinstall the pinned driver on it) so it boots with $want" >&2
+  exit 1
+fi
+echo "driver-check: OK: NVIDIA driver $loaded is the pin"
+"""
+
+
+def cos_install_script(pin: str) -> str:
+    """Install exactly ``pin`` with the preloaded COS installer, unless the pin is what is already loaded."""
+    return f"""set -eu
+if [ -r {VERSION_FILE} ] && grep -q " {pin} " {VERSION_FILE}; then
+  echo "driver-installer: NVIDIA {pin} is already loaded"
+  exit 0
+fi
+echo "driver-installer: installing NVIDIA {pin}"
+/cos-gpu-installer install --version={pin}
+chmod 755 /root/home/kubernetes/bin/nvidia
+"""
+
+
+def driver_check_container(
+    name: str, pin: str, image: str, *, allow_missing: bool = False, nvidia: bool = False
+) -> k8s.core.v1.ContainerArgs:
+    """An unprivileged init container that exits non-zero unless the node's driver is ``pin``.
+
+    ``allow_missing`` lets a node without any driver pass (before the installer runs); ``nvidia`` asks the
+    NVIDIA runtime to inject ``nvidia-smi`` without allocating a GPU, and not to refuse an old driver for
+    the image's CUDA version (the check is what decides about the driver).
+    """
+    env = {"PINNED_DRIVER": pin, "DRIVER_VERSION_FILE": VERSION_FILE}
+    if allow_missing:
+        env["ALLOW_NO_DRIVER"] = "1"
+    if nvidia:
+        env |= {"NVIDIA_VISIBLE_DEVICES": "all", "NVIDIA_DRIVER_CAPABILITIES": "utility", "NVIDIA_DISABLE_REQUIRE": "1"}
+    return k8s.core.v1.ContainerArgs(
+        name=name,
+        image=image,
+        image_pull_policy="Always",
+        command=["sh", "-c", DRIVER_CHECK],
+        env=env_list(env),
+        security_context=restricted_security(user=NOBODY),
+        resources=resources("10m", "16Mi", cpu_limit="100m", memory_limit="64Mi"),
+    )

@@ -1,0 +1,123 @@
+"""OllamaBackend: one pool's Ollama servers, their model volumes, and the Services the router calls.
+
+A StatefulSet, not a Deployment: each replica keeps its own volume (``volumeClaimTemplates``, retained
+when the set is deleted or scaled down) so models are pulled once per replica and survive restarts and
+node replacement. ``pulumi up`` does not wait for these pods: GPU nodes scale from zero and first pulls
+take a long time, so the workload and its Services carry ``pulumi.com/skipAwait``; readiness is
+reported by Kubernetes, not by a deploy that times out. Only the router may connect (a NetworkPolicy,
+enforced by Dataplane V2): Ollama has no authentication and its pull/delete API must stay internal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from config.naming import OLLAMA_PORT, POOL_LABEL, ollama_headless_service, ollama_service
+from config.stack import PoolSpec
+from infra.k8s_helpers import (
+    app_labels,
+    checkov_skips,
+    image_skips,
+    meta,
+    router_selector,
+    selector_labels,
+    slow_workload_annotations,
+)
+from infra.ollama_pod import NO_CPU_LIMIT, PORT_NAME, claim_templates, images, pod_spec
+from infra.placement import PoolPlacement
+
+
+@dataclass(frozen=True, slots=True)
+class OllamaBackendArgs:
+    """A pool, where its nodes are, and the fleet namespace."""
+
+    pool: PoolSpec
+    placement: PoolPlacement
+    namespace: pulumi.Input[str]
+
+
+class OllamaBackend(pulumi.ComponentResource):
+    """The pool's StatefulSet and its two Services.
+
+    Attributes:
+        stateful_set: the Ollama replicas.
+        service_name: the ClusterIP Service (one address for the pool).
+        headless_service_name: one DNS record per replica, for the router to spread requests itself.
+    """
+
+    stateful_set: k8s.apps.v1.StatefulSet
+    service_name: pulumi.Output[str]
+    headless_service_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: OllamaBackendArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("ollama-fleet:infra:OllamaBackend", name, None, opts)
+        pool = args.pool
+        labels = app_labels(f"ollama-{pool.name}", "ollama", **{POOL_LABEL: pool.name})
+        selector = selector_labels(labels)
+        headless = self._service(f"{name}-headless", ollama_headless_service(pool.name), args, labels, headless=True)
+        service = self._service(f"{name}-service", ollama_service(pool.name), args, labels, headless=False)
+        skips = checkov_skips({"CKV_K8S_11": NO_CPU_LIMIT, **image_skips(images(pool))})
+        self.stateful_set = k8s.apps.v1.StatefulSet(
+            f"{name}-statefulset",
+            metadata=meta(f"ollama-{pool.name}", args.namespace, labels, {**slow_workload_annotations(), **skips}),
+            spec=k8s.apps.v1.StatefulSetSpecArgs(
+                replicas=pool.ollama.replicas,
+                service_name=ollama_headless_service(pool.name),
+                pod_management_policy="Parallel",
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+                update_strategy=k8s.apps.v1.StatefulSetUpdateStrategyArgs(type="RollingUpdate"),
+                persistent_volume_claim_retention_policy=k8s.apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicyArgs(
+                    when_deleted="Retain", when_scaled="Retain"
+                ),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                    spec=pod_spec(pool, args.placement, selector),
+                ),
+                volume_claim_templates=claim_templates(pool),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self._network_policy(name, args, labels)
+        self.service_name = service.metadata.apply(lambda m: str(m.name))
+        self.headless_service_name = headless.metadata.apply(lambda m: str(m.name))
+        self.register_outputs({"service": self.service_name, "headlessService": self.headless_service_name})
+
+    def _service(
+        self, name: str, service: str, args: OllamaBackendArgs, labels: dict[str, str], *, headless: bool
+    ) -> k8s.core.v1.Service:
+        return k8s.core.v1.Service(
+            name,
+            metadata=meta(service, args.namespace, labels, slow_workload_annotations()),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type="ClusterIP",
+                cluster_ip="None" if headless else None,
+                publish_not_ready_addresses=False,
+                selector=selector_labels(labels),
+                ports=[k8s.core.v1.ServicePortArgs(name=PORT_NAME, port=OLLAMA_PORT, target_port=PORT_NAME)],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _network_policy(self, name: str, args: OllamaBackendArgs, labels: dict[str, str]) -> None:
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-ingress",
+            metadata=meta(f"ollama-{args.pool.name}-ingress", args.namespace, labels),
+            spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector_labels(labels)),
+                policy_types=["Ingress"],
+                ingress=[
+                    k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                        from_=[
+                            k8s.networking.v1.NetworkPolicyPeerArgs(
+                                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=router_selector())
+                            )
+                        ],
+                        ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=OLLAMA_PORT, protocol="TCP")],
+                    )
+                ],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )

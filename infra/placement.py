@@ -1,0 +1,68 @@
+"""Where a pool's pods run: the node selector and tolerations that pin them to that pool's nodes only.
+
+On GKE a pool is a node pool the stack creates, labelled and tainted ``ollama-fleet/pool=<name>``; on an
+existing cluster it is whatever nodes the user's ``nodeSelector`` finds (plus their optional taint). Both
+become one :class:`PoolPlacement`, so the driver DaemonSet and the Ollama workload can never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi_kubernetes as k8s
+
+from config.naming import POOL_LABEL
+from config.stack import PoolSpec
+from infra.k8s_helpers import gpu_toleration, toleration
+
+GKE_NODEPOOL_LABEL = "cloud.google.com/gke-nodepool"
+GKE_DRIVER_LABEL = "cloud.google.com/gke-gpu-driver-version"
+"""Set on nodes whose driver GKE manages; our installer stays away from those."""
+
+
+@dataclass(frozen=True, slots=True)
+class PoolTaint:
+    """A taint as Kubernetes spells it (``NoSchedule``), whoever put it on the nodes."""
+
+    key: str
+    value: str
+    effect: str
+
+
+@dataclass(frozen=True, slots=True)
+class PoolPlacement:
+    """How one pool's nodes are found and which taint keeps everything else off them."""
+
+    pool: str
+    gpu: bool
+    node_selector: dict[str, str]
+    taint: PoolTaint | None
+    gke_node_pool: str | None
+
+    def tolerations(self) -> list[k8s.core.v1.TolerationArgs]:
+        """The pool's own taint, and GKE's GPU taint for GPU pools (pods that request no GPU need it too)."""
+        found = [toleration(self.taint.key, self.taint.value, self.taint.effect)] if self.taint else []
+        return found + ([gpu_toleration()] if self.gpu else [])
+
+
+def gke_placement(pool: PoolSpec) -> PoolPlacement:
+    """A GKE node pool named after the pool, labelled and tainted with the pool label."""
+    return PoolPlacement(
+        pool=pool.name,
+        gpu=pool.gpu is not None,
+        node_selector={POOL_LABEL: pool.name, GKE_NODEPOOL_LABEL: pool.name},
+        taint=PoolTaint(POOL_LABEL, pool.name, "NoSchedule"),
+        gke_node_pool=pool.name,
+    )
+
+
+def existing_placement(pool: PoolSpec) -> PoolPlacement:
+    """The user's nodes: their selector finds them, their taint (if any) is tolerated."""
+    taint = PoolTaint(pool.taint.key, pool.taint.value, pool.taint.effect) if pool.taint else None
+    return PoolPlacement(
+        pool=pool.name,
+        gpu=pool.gpu is not None,
+        node_selector=dict(pool.node_selector),
+        taint=taint,
+        gke_node_pool=None,
+    )

@@ -1,0 +1,129 @@
+"""``summary.md`` of an offline plan: what a reviewer checks before ``pulumi up``, on one page."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from config.derive import derive_model_map
+from config.gpu_catalog import gpu_info
+from config.stack import GkeClusterSpec, PoolSpec, StackConfig
+from infra.gpu_node_pool import machine_type
+from infra.mocks import Run
+from infra.router import max_replicas
+from infra.router_image import DOCKERFILE
+
+
+def _gpu(pool: PoolSpec) -> str:
+    if pool.gpu is None:
+        return "CPU only"
+    info = gpu_info(pool.gpu)
+    return f"{pool.gpus_per_node} × {info.name if info else pool.gpu} (`{pool.gpu}`)"
+
+
+def _nodes(stack: StackConfig, pool: PoolSpec) -> str:
+    if stack.is_gke:
+        spot = ", spot" if pool.spot else ""
+        return f"`{machine_type(pool)}` in {', '.join(pool.zones)}; {pool.nodes.min}–{pool.nodes.max} nodes{spot}"
+    selector = ", ".join(f"`{k}={v}`" for k, v in pool.node_selector.items())
+    taint = f"; taint `{pool.taint.key}={pool.taint.value}:{pool.taint.effect}`" if pool.taint else ""
+    return f"nodes {selector}{taint}"
+
+
+def _driver(stack: StackConfig, pool: PoolSpec) -> str:
+    if pool.driver is None:
+        return "—"
+    if not stack.is_gke:
+        return f"{pool.driver}, verified on the host"
+    if pool.node_image == "COS_CONTAINERD":
+        return f"{pool.driver}, installed (COS, `--version={pool.driver}`)"
+    return f"{pool.driver}, installed (Ubuntu, `NVIDIA_DRIVER_VERSION={pool.driver}`)"
+
+
+def _cluster(stack: StackConfig) -> str:
+    spec = stack.cluster
+    if isinstance(spec, GkeClusterSpec):
+        return (
+            f"GKE cluster `{spec.name}` in `{spec.location}` (project `{stack.project}`), Kubernetes "
+            f"{spec.kubernetes_version} ({spec.release_channel} channel), namespace `{spec.namespace}`"
+        )
+    target = spec.context or spec.kubeconfig
+    return (
+        f"existing cluster `{spec.name}` (`{target}`), Kubernetes {spec.kubernetes_version}, "
+        f"namespace `{spec.namespace}`"
+    )
+
+
+def _pool_rows(stack: StackConfig) -> list[str]:
+    rows = [
+        "| pool | GPU | nodes | node image | driver | Ollama | storage | models |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for pool in stack.pools:
+        image = "—" if not stack.is_gke else f"`{pool.node_image}`"
+        ollama = f"`{pool.ollama.image}` × {pool.ollama.replicas}"
+        storage = f"claim `{pool.ollama.existing_claim}`" if pool.ollama.existing_claim else pool.ollama.storage
+        models = ", ".join(f"`{m}`" for m in pool.ollama.models)
+        rows.append(
+            f"| {pool.name} | {_gpu(pool)} | {_nodes(stack, pool)} | {image} | {_driver(stack, pool)} "
+            f"| {ollama} | {storage} | {models} |"
+        )
+    return rows
+
+
+def _route_rows(stack: StackConfig) -> list[str]:
+    document = derive_model_map(stack)
+    rows = ["| model | backends (priority, weight) |", "|---|---|"]
+    for route in document.routes:
+        targets = ", ".join(f"{t.name} (p{t.priority}, w{t.weight:g})" for t in route.backends)
+        rows.append(f"| `{route.model}` | {targets} |")
+    rows += [f"| `{alias}` (alias) | → `{target}` |" for alias, target in document.aliases.items()]
+    if document.default_backend:
+        rows.append(f"| anything else | {document.default_backend} |")
+    return rows
+
+
+def _router(stack: StackConfig, run: Run) -> list[str]:
+    router = stack.router
+    image = f"`{router.image}` (prebuilt)" if router.image else f"built from `{DOCKERFILE}`, deployed by digest"
+    if router.api_keys is not None:
+        access = "API keys from secret config"
+    elif "routerApiKey" in run.outputs:
+        access = "one generated API key (secret stack output `routerApiKey`)"
+    else:
+        access = "anonymous (no API keys)"
+    service = router.service
+    return [
+        f"- image: {image}",
+        f"- {router.replicas}–{max_replicas(router.replicas)} replicas (CPU autoscaled)",
+        f"- Service `{service.type}` on port {service.port}" + (", internal" if service.internal else ""),
+        f"- access: {access}",
+    ]
+
+
+def summary_markdown(stack: StackConfig, run: Run, name: str) -> str:
+    """The plan's one-page summary."""
+    counts = Counter(r.type for r in run.resources)
+    resources = [f"- {count} × `{token}`" for token, count in sorted(counts.items())]
+    lines = [
+        f"# ollama-fleet plan: stack `{name}`",
+        "",
+        _cluster(stack),
+        "",
+        "## Pools",
+        "",
+        *_pool_rows(stack),
+        "",
+        "## Routes",
+        "",
+        *_route_rows(stack),
+        "",
+        "## Router",
+        "",
+        *_router(stack, run),
+        "",
+        f"## Resources ({len(run.resources)})",
+        "",
+        *resources,
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,237 @@
+"""Router: the one endpoint clients see, in front of every pool's Ollama.
+
+Its image comes from :mod:`infra.router_image`; its pods from :mod:`infra.router_pod`. Access keys live
+in a Kubernetes Secret built from the stack's secret config. A Service reachable from outside the
+cluster is never left open by accident: with no ``apiKeys`` and ``allowAnonymous: false`` one key is
+generated and exported as the secret stack output ``routerApiKey``. The Deployment leaves ``replicas``
+to the HorizontalPodAutoscaler (``minReplicas`` = ``router.replicas``) so ``pulumi up`` and the autoscaler
+never fight over it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from config.stack import SecretKeys, StackConfig
+from infra.k8s_helpers import ROUTER_APP, app_labels, checkov_skips, image_skips, meta, selector_labels
+from infra.router_image import router_image
+from infra.router_pod import ADMIN_KEYS, API_KEYS, PORT_NAME, RouterPodArgs, pod_template
+
+INTERNAL_LB = "networking.gke.io/load-balancer-type"
+KEYS_IN_ENV = "the router reads its keys from FLEET_API_KEYS and FLEET_ADMIN_KEYS, referenced from a Secret"
+MODEL_MAP_VERSION = "ollama-fleet/model-map-version"
+CPU_TARGET = 70
+
+
+@dataclass(frozen=True, slots=True)
+class RouterArgs:
+    """The stack, where the router runs, and the model map it reads."""
+
+    stack: StackConfig
+    namespace: pulumi.Input[str]
+    config_map: pulumi.Input[str]
+    model_map_version: str
+    node_selector: Mapping[str, str]
+    avoid: Sequence[Mapping[str, str]] = ()
+    apis: Sequence[pulumi.Resource] = field(default_factory=list)
+
+
+def _keys(keys: SecretKeys | None, path: str) -> str | None:
+    """The comma-separated keys, or None; an undecrypted value means the engine was bypassed."""
+    if keys is None:
+        return None
+    if keys.values:
+        return ",".join(keys.values)
+    if keys.ciphertext:
+        raise pulumi.RunError(f"{path} is still encrypted: run the program through `pulumi` so it is decrypted")
+    return None
+
+
+class Router(pulumi.ComponentResource):
+    """The router's image, Deployment, Service, Secret, autoscaler and disruption budget.
+
+    Attributes:
+        url: how clients reach it (load balancer address, in-cluster name, or node port).
+        api_key: the generated API key (a secret), or None when keys are configured or not needed.
+    """
+
+    url: pulumi.Output[str]
+    api_key: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: RouterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("ollama-fleet:infra:Router", name, None, opts)
+        labels = app_labels(ROUTER_APP, "router")
+        selector = selector_labels(labels)
+        image = router_image(name, args.stack, args.apis, self)
+        secret_name, secret_keys = self._secret(name, args, labels)
+        pod = RouterPodArgs(
+            image=image,
+            config_map=args.config_map,
+            keys_secret=secret_name,
+            secret_keys=secret_keys,
+            node_selector=args.node_selector,
+            avoid=args.avoid,
+            kubernetes_version=args.stack.cluster.kubernetes_version,
+        )
+        annotations = {MODEL_MAP_VERSION: args.model_map_version}
+        skips = {"CKV_K8S_35": KEYS_IN_ENV} if secret_keys else {}
+        skips |= image_skips([args.stack.router.image]) if args.stack.router.image else {}
+        deployment = k8s.apps.v1.Deployment(
+            f"{name}-deployment",
+            metadata=meta(ROUTER_APP, args.namespace, labels, checkov_skips(skips) or None),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+                strategy=k8s.apps.v1.DeploymentStrategyArgs(
+                    type="RollingUpdate",
+                    rolling_update=k8s.apps.v1.RollingUpdateDeploymentArgs(max_surge=1, max_unavailable=0),
+                ),
+                template=pod_template(pod, labels, selector, annotations),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, custom_timeouts=pulumi.CustomTimeouts(create="15m", update="15m")),
+        )
+        self._autoscaling(name, args, labels, selector, deployment)
+        self._network_policy(name, args, labels, selector)
+        service = self._service(name, args, labels, selector)
+        self.url = self._url(service, args)
+        self.register_outputs({"url": self.url})
+
+    def _secret(
+        self, name: str, args: RouterArgs, labels: dict[str, str]
+    ) -> tuple[pulumi.Output[str] | None, list[str]]:
+        router = args.stack.router
+        api = _keys(router.api_keys, "router.apiKeys")
+        admin = _keys(router.admin_keys, "router.adminKeys")
+        self.api_key = None
+        values: dict[str, pulumi.Input[str]] = {}
+        if api is not None:
+            values[API_KEYS] = pulumi.Output.secret(api)
+        elif router.service.type != "ClusterIP" and not router.allow_anonymous:
+            generated = random.RandomPassword(
+                f"{name}-api-key", length=40, special=False, opts=pulumi.ResourceOptions(parent=self)
+            )
+            self.api_key = generated.result
+            values[API_KEYS] = generated.result
+        if admin is not None:
+            values[ADMIN_KEYS] = pulumi.Output.secret(admin)
+        if not values:
+            return None, []
+        secret = k8s.core.v1.Secret(
+            f"{name}-keys",
+            metadata=meta(f"{ROUTER_APP}-keys", args.namespace, labels),
+            type="Opaque",
+            string_data=values,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return secret.metadata.apply(lambda m: str(m.name)), sorted(values)
+
+    def _autoscaling(
+        self,
+        name: str,
+        args: RouterArgs,
+        labels: dict[str, str],
+        selector: dict[str, str],
+        deployment: k8s.apps.v1.Deployment,
+    ) -> None:
+        """CPU-based autoscaling from ``router.replicas`` up, and at most one pod down at a time."""
+        replicas = args.stack.router.replicas
+        target = deployment.metadata.apply(lambda m: str(m.name))
+        k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            f"{name}-hpa",
+            metadata=meta(ROUTER_APP, args.namespace, labels),
+            spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
+                scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
+                    api_version="apps/v1", kind="Deployment", name=target
+                ),
+                min_replicas=replicas,
+                max_replicas=max_replicas(replicas),
+                metrics=[_cpu_metric()],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{name}-pdb",
+            metadata=meta(ROUTER_APP, args.namespace, labels),
+            spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                max_unavailable=1, selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector)
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _network_policy(self, name: str, args: RouterArgs, labels: dict[str, str], selector: dict[str, str]) -> None:
+        """Clients may reach the router's port and nothing else of its pods."""
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-ingress",
+            metadata=meta(f"{ROUTER_APP}-ingress", args.namespace, labels),
+            spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
+                policy_types=["Ingress"],
+                ingress=[
+                    k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                        ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=PORT_NAME, protocol="TCP")]
+                    )
+                ],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _service(
+        self, name: str, args: RouterArgs, labels: dict[str, str], selector: dict[str, str]
+    ) -> k8s.core.v1.Service:
+        spec = args.stack.router.service
+        balancer = spec.type == "LoadBalancer"
+        annotations = {INTERNAL_LB: "Internal"} if balancer and spec.internal else None
+        return k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=meta(ROUTER_APP, args.namespace, labels, annotations),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type=spec.type,
+                selector=selector,
+                ports=[
+                    k8s.core.v1.ServicePortArgs(name=PORT_NAME, port=spec.port, target_port=PORT_NAME, protocol="TCP")
+                ],
+                load_balancer_source_ranges=list(spec.source_ranges) or None if balancer else None,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    @staticmethod
+    def _url(service: k8s.core.v1.Service, args: RouterArgs) -> pulumi.Output[str]:
+        spec = args.stack.router.service
+        if spec.type == "LoadBalancer":
+            return service.status.apply(lambda status: _balancer_url(status, spec.port))
+        if spec.type == "NodePort":
+            return service.spec.apply(_node_port_url)
+        return pulumi.Output.concat("http://", ROUTER_APP, ".", args.namespace, f".svc.cluster.local:{spec.port}")
+
+
+def _balancer_url(status: k8s.core.v1.outputs.ServiceStatus | None, port: int) -> str:
+    ingress = status.load_balancer.ingress if status and status.load_balancer else None
+    if not ingress:
+        return "pending: the load balancer has no address yet"
+    host = ingress[0].ip or ingress[0].hostname
+    return f"http://{host}:{port}"
+
+
+def _node_port_url(spec: k8s.core.v1.outputs.ServiceSpec) -> str:
+    port = spec.ports[0].node_port if spec.ports else None
+    return f"http://<node-address>:{port}" if port else "pending: no node port allocated yet"
+
+
+def max_replicas(replicas: int) -> int:
+    """Room to absorb a burst: three times the floor, and at least two more."""
+    return max(replicas * 3, replicas + 2)
+
+
+def _cpu_metric() -> k8s.autoscaling.v2.MetricSpecArgs:
+    return k8s.autoscaling.v2.MetricSpecArgs(
+        type="Resource",
+        resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
+            name="cpu",
+            target=k8s.autoscaling.v2.MetricTargetArgs(type="Utilization", average_utilization=CPU_TARGET),
+        ),
+    )

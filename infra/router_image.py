@@ -1,0 +1,74 @@
+"""The router's image: built from this repository and pushed to Artifact Registry, or taken prebuilt.
+
+A GKE stack without ``router.image`` builds ``router/Dockerfile`` (context: the repository root) with
+BuildKit and deploys it by digest, so a rebuilt image always rolls the Deployment and a moved tag never
+does. The build is skipped during ``pulumi preview`` (``build_on_preview=False``): previews in CI must not
+need a Docker daemon. Registry credentials are the GCP provider's own short-lived access token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_docker_build as docker_build
+import pulumi_gcp as gcp
+
+from config.stack import GkeClusterSpec, StackConfig
+from infra.gke import region_of
+
+REPOSITORY = "ollama-fleet"
+BUILD_CONTEXT = "."
+DOCKERFILE = "router/Dockerfile"
+"""Relative to the project directory, where Pulumi runs the program."""
+
+
+def router_image(
+    name: str, stack: StackConfig, apis: Sequence[pulumi.Resource], parent: pulumi.Resource
+) -> pulumi.Output[str]:
+    """The image reference the Deployment runs: ``router.image`` when given, else a fresh build by digest."""
+    if stack.router.image is not None:
+        return pulumi.Output.from_input(stack.router.image)
+    cluster = stack.cluster
+    if not isinstance(cluster, GkeClusterSpec) or not stack.project:
+        raise pulumi.RunError("router.image is required when the stack does not create a GKE cluster")
+    region = region_of(stack, cluster)
+    registry_uri = _repository(name, stack.project, region, apis, parent)
+    token: pulumi.Output[str] = gcp.organizations.get_client_config_output(
+        opts=pulumi.InvokeOptions(parent=parent)
+    ).access_token
+    image = docker_build.Image(
+        f"{name}-image",
+        context=docker_build.BuildContextArgs(location=BUILD_CONTEXT),
+        dockerfile=docker_build.DockerfileArgs(location=DOCKERFILE),
+        platforms=[docker_build.Platform.LINUX_AMD64],
+        push=True,
+        build_on_preview=False,
+        tags=[pulumi.Output.concat(registry_uri, "/router:latest")],
+        registries=[
+            docker_build.RegistryArgs(
+                address=f"{region}-docker.pkg.dev",
+                username="oauth2accesstoken",
+                password=pulumi.Output.secret(token),
+            )
+        ],
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return pulumi.Output.concat(registry_uri, "/router@", image.digest)
+
+
+def _repository(
+    name: str, project: str, region: str, apis: Sequence[pulumi.Resource], parent: pulumi.Resource
+) -> pulumi.Output[str]:
+    """The Docker repository the router image is pushed to, in the cluster's region (nodes pull it nearby)."""
+    repository = gcp.artifactregistry.Repository(
+        f"{name}-registry",
+        project=project,
+        location=region,
+        repository_id=REPOSITORY,
+        format="DOCKER",
+        description="ollama-fleet router images",
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(apis)),
+    )
+    registry_uri: pulumi.Output[str] = repository.registry_uri
+    return registry_uri

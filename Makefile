@@ -35,7 +35,7 @@ lint: $(STAMP)
 
 types: $(STAMP)
 	$(VENV)/bin/mypy
-	$(VENV)/bin/mypy --strict tools/checkov_plan.py tools/workflow_shellcheck.py tests
+	$(VENV)/bin/mypy --strict tools/checkov_plan.py tools/workflow_shellcheck.py tests scripts
 
 unit: $(STAMP)
 	$(PY) -m pytest -q --ignore=tests/policy

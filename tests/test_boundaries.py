@@ -32,16 +32,12 @@ def test_package_imports_only_what_its_layer_allows(package: str) -> None:
     files = sorted((ROOT / package).rglob("*.py"))
     assert files, f"{package}/ has no modules"
     offenders = {
-        f"{path.relative_to(ROOT)} imports {name}"
-        for path in files
-        for name in _imports(path) & FORBIDDEN[package]
+        f"{path.relative_to(ROOT)} imports {name}" for path in files for name in _imports(path) & FORBIDDEN[package]
     }
     assert not offenders, sorted(offenders)
 
 
 def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
-    sample.write_text(
-        "import pulumi_gcp.container\nfrom infra.cluster import Cluster\nfrom . import sibling\n"
-    )
+    sample.write_text("import pulumi_gcp.container\nfrom infra.cluster import Cluster\nfrom . import sibling\n")
     assert _imports(sample) == {"pulumi_gcp", "infra"}

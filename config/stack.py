@@ -214,25 +214,64 @@ Secret = Annotated[SecretKeys, WithJsonSchema(_SECRET_SCHEMA)]
 
 
 class ServiceSpec(CamelModel):
-    """How the router is exposed."""
+    """How the router's Service is exposed: ``ClusterIP`` stays in the cluster, the others reach beyond it."""
 
     type: Literal["LoadBalancer", "ClusterIP", "NodePort"] = "LoadBalancer"
     port: Annotated[int, Field(ge=1, le=65535)] = 11434
-    source_ranges: list[Cidr] = Field(default_factory=list)
-    internal: bool = False
+    source_ranges: list[Cidr] = Field(
+        default_factory=list, description="Client ranges a LoadBalancer admits (loadBalancerSourceRanges)."
+    )
+    internal: bool = Field(
+        default=False, description="A LoadBalancer reachable from the VPC only (GKE's internal passthrough balancer)."
+    )
+
+    @property
+    def public(self) -> bool:
+        """Plain HTTP on an address beyond the cluster's network: a NodePort, or an external LoadBalancer."""
+        return self.type == "NodePort" or (self.type == "LoadBalancer" and not self.internal)
+
+
+Domain = Annotated[
+    str,
+    Field(
+        pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]([-a-z0-9]*[a-z0-9])?$",
+        max_length=253,
+        description="A fully qualified host name in lowercase, no wildcard, e.g. ollama.example.org.",
+    ),
+]
 
 
 class TlsSpec(CamelModel):
-    """HTTPS for the router: a Google-managed certificate for ``domains`` or a user-supplied Secret."""
+    """HTTPS for the router through an Ingress: a Google-managed certificate for ``domains`` (GKE) or your own.
 
-    domains: list[str] = Field(default_factory=list)
-    secret_name: DnsLabel | None = None
+    Without ``secretName`` the certificate is Google-managed (GKE only): point each domain's A record at
+    the stack output ``routerAddress``. With ``secretName`` the Ingress serves your ``kubernetes.io/tls``
+    Secret (e.g. one cert-manager keeps renewed); ``domains`` then names the hosts it answers for.
+    """
+
+    domains: Annotated[list[Domain], Field(max_length=100)] = Field(default_factory=list)
+    secret_name: DnsLabel | None = Field(
+        default=None, description="A kubernetes.io/tls Secret in the fleet's namespace, managed by you."
+    )
+    ingress_class_name: DnsLabel | None = Field(
+        default=None, description="Existing clusters: your ingress controller's IngressClass (default: the cluster's)."
+    )
 
     @model_validator(mode="after")
-    def _one_source(self) -> Self:
-        if bool(self.domains) == (self.secret_name is not None):
-            raise ValueError("set either domains (a Google-managed certificate) or secretName, not both")
+    def _some_certificate(self) -> Self:
+        if not self.domains and self.secret_name is None:
+            raise ValueError(
+                "names no certificate: set domains (a Google-managed certificate, GKE) or secretName (your own)"
+            )
+        duplicates = sorted({domain for domain in self.domains if self.domains.count(domain) > 1})
+        if duplicates:
+            raise ValueError(f"lists {', '.join(duplicates)} more than once")
         return self
+
+    @property
+    def google_managed(self) -> bool:
+        """Whether GKE provisions the certificate (no Secret of the user's)."""
+        return self.secret_name is None
 
 
 class RouterSpec(CamelModel):
@@ -241,10 +280,32 @@ class RouterSpec(CamelModel):
     replicas: Annotated[int, Field(ge=1)] = 2
     image: str | None = Field(default=None, description="A prebuilt image instead of building one.")
     service: ServiceSpec = ServiceSpec()
-    allow_anonymous: bool = False
+    allow_anonymous: bool = Field(
+        default=False, description="Serve a reachable router without any key instead of generating one."
+    )
+    allow_insecure_http: bool = Field(
+        default=False,
+        description="Accept bearer keys in clear text on a public Service (NodePort or external LoadBalancer) "
+        "without router.tls, e.g. on a home LAN.",
+    )
     tls: TlsSpec | None = None
     api_keys: Secret | None = None
     admin_keys: Secret | None = None
+
+    @property
+    def exposed(self) -> bool:
+        """Reachable from outside the cluster: a NodePort or LoadBalancer Service, or an HTTPS Ingress."""
+        return self.service.type != "ClusterIP" or self.tls is not None
+
+    @property
+    def generates_key(self) -> bool:
+        """Whether the stack generates an API key: exposed, no keys configured, anonymous access not chosen."""
+        return self.api_keys is None and self.exposed and not self.allow_anonymous
+
+    @property
+    def uses_keys(self) -> bool:
+        """Whether clients send bearer keys at all (configured API or admin keys, or a generated one)."""
+        return self.api_keys is not None or self.admin_keys is not None or self.generates_key
 
 
 class StackConfig(CamelModel):

@@ -14,7 +14,7 @@ import pulumi_kubernetes as k8s
 
 from config.naming import SYSTEM_POOL
 from config.stack import ExistingClusterSpec, GkeClusterSpec, StackConfig
-from infra import gke
+from infra import gke, network_policy
 from infra.device_plugin import DevicePlugin, DevicePluginArgs
 from infra.k8s_helpers import app_labels
 from infra.placement import existing_placement
@@ -35,7 +35,8 @@ class Cluster(pulumi.ComponentResource):
     Attributes:
         provider: the provider every Kubernetes resource of the stack uses.
         cluster_name: the GKE cluster name, or the existing cluster's configured name.
-        namespace: the fleet's namespace (Pod Security ``restricted``: nothing there runs as root).
+        namespace: the fleet's namespace (Pod Security ``restricted``: nothing there runs as root; every pod
+            denied all traffic but DNS unless a component's NetworkPolicy lets it through).
         gke: the GCP side (None for an existing cluster).
         system_node_pool: the GKE node pool the router runs on (None for an existing cluster).
     """
@@ -64,6 +65,9 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
         )
         self.namespace = namespace.metadata.apply(lambda m: str(m.name))
+        network_policy.namespace_baseline(
+            f"{name}-namespace", self.namespace, pulumi.ResourceOptions(parent=self, provider=self.provider)
+        )
         self.register_outputs({"clusterName": self.cluster_name, "namespace": self.namespace})
 
     def _gke(self, name: str, stack: StackConfig, spec: GkeClusterSpec) -> tuple[k8s.Provider, pulumi.Output[str]]:

@@ -2,7 +2,8 @@
 
 GKE runs its own device plugin; a home cluster usually does not. The plugin runs on every node of every
 GPU pool (each pool's selector is one affinity term) and tolerates the pools' taints. It assumes the
-NVIDIA container runtime is the nodes' default runtime, as NVIDIA's static manifest does.
+NVIDIA container runtime is the nodes' default runtime, as NVIDIA's static manifest does. It talks to the
+kubelet over a socket on the host only, so a NetworkPolicy isolates its pods from all traffic.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from infra import network_policy
 from infra.k8s_helpers import (
     app_labels,
     checkov_skips,
-    deny_ingress_policy,
     gpu_toleration,
     image_skips,
     meta,
@@ -62,7 +63,7 @@ class DevicePlugin(pulumi.ComponentResource):
         tolerations = [gpu_toleration(), k8s.core.v1.TolerationArgs(key="CriticalAddonsOnly", operator="Exists")]
         tolerations += [toleration(t.key, t.value, t.effect) for t in taints]
         annotations = checkov_skips({**SKIPS, **image_skips([IMAGE])})
-        deny_ingress_policy(f"{name}-ingress", NAMESPACE, labels, pulumi.ResourceOptions(parent=self))
+        network_policy.isolate_policy(f"{name}-isolated", NAMESPACE, labels, pulumi.ResourceOptions(parent=self))
         self.daemon_set = k8s.apps.v1.DaemonSet(
             f"{name}-ds",
             metadata=meta("nvidia-device-plugin", NAMESPACE, labels, annotations),

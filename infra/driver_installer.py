@@ -6,6 +6,14 @@ these are per pool (pool label and ``cloud.google.com/gke-nodepool``), install o
 when a node runs anything else. On an existing cluster the host owns its driver, so the same DaemonSet
 only verifies it. They live in their own namespace because they need hostPath and privilege, which the
 workload namespace does not allow; ``pulumi up`` does not wait for them (GPU nodes may not exist yet).
+
+Least privilege per cluster kind: the namespace enforces Pod Security ``privileged`` only where an
+installer runs (GKE); a verifier-only namespace (existing cluster) enforces ``restricted``. Network: the
+namespace denies everything but DNS; an installer may reach the internet on 443, because the preloaded
+installers download the driver (COS from Google's ``cos-tools`` bucket, Ubuntu the pinned ``.run``
+release) — and nothing else: not the metadata server, not the cluster. The COS installer runs in the
+node's network namespace (``hostNetwork``, as upstream runs it), where pod NetworkPolicies do not apply;
+the Ubuntu installer and every verifier are held by them.
 """
 
 from __future__ import annotations
@@ -18,11 +26,10 @@ import pulumi_kubernetes as k8s
 
 from config.naming import POOL_LABEL, driver_namespace
 from config.stack import PoolSpec
-from infra import driver_pod
+from infra import driver_pod, network_policy
 from infra.k8s_helpers import (
     app_labels,
     checkov_skips,
-    deny_ingress_policy,
     image_skips,
     meta,
     selector_labels,
@@ -53,7 +60,7 @@ class DriverInstaller(pulumi.ComponentResource):
     """The privileged driver namespace and one installer (or verifier) DaemonSet per GPU pool.
 
     Attributes:
-        namespace: the drivers' namespace (Pod Security ``privileged``).
+        namespace: the drivers' namespace (Pod Security ``privileged`` on GKE, ``restricted`` when it only verifies).
         daemon_sets: the DaemonSet of each pool, by pool name.
     """
 
@@ -68,12 +75,13 @@ class DriverInstaller(pulumi.ComponentResource):
                 name=driver_namespace(args.namespace),
                 labels={
                     **app_labels("ollama-fleet", "drivers"),
-                    "pod-security.kubernetes.io/enforce": "privileged",
+                    "pod-security.kubernetes.io/enforce": "privileged" if args.install else "restricted",
                 },
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.namespace = namespace.metadata.apply(lambda m: str(m.name))
+        network_policy.namespace_baseline(f"{name}-namespace", self.namespace, pulumi.ResourceOptions(parent=self))
         self.daemon_sets = {
             entry.pool.name: self._daemon_set(name, entry, args.install) for entry in args.pools if entry.pool.driver
         }
@@ -88,7 +96,15 @@ class DriverInstaller(pulumi.ComponentResource):
         spec = driver_pod.install_spec(pool, placement) if install else driver_pod.verify_spec(pool, placement)
         skips = {**driver_pod.skips(pool, install), **image_skips(driver_pod.images(pool, install))}
         annotations = {**slow_workload_annotations(), **checkov_skips(skips)}
-        deny_ingress_policy(f"{name}-{pool.name}-ingress", self.namespace, labels, pulumi.ResourceOptions(parent=self))
+        if install:
+            network_policy.egress_policy(
+                f"{name}-{pool.name}-egress",
+                self.namespace,
+                labels,
+                ports=[network_policy.port(network_policy.HTTPS_PORT)],
+                destinations=[network_policy.internet()],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         return k8s.apps.v1.DaemonSet(
             f"{name}-{pool.name}",
             metadata=meta(f"nvidia-driver-{pool.name}", self.namespace, labels, annotations),

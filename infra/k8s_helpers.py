@@ -182,6 +182,14 @@ def router_selector() -> dict[str, str]:
     return selector_labels(app_labels(ROUTER_APP, "router"))
 
 
+OLLAMA_COMPONENT = "ollama"
+
+
+def ollama_selector() -> dict[str, str]:
+    """Every pool's Ollama pods (and nothing else of the fleet): where the router's egress may go."""
+    return {"app.kubernetes.io/component": OLLAMA_COMPONENT, "app.kubernetes.io/part-of": PART_OF}
+
+
 def image_is_floating(image: str) -> bool:
     """A reference without a tag or digest, or tagged ``latest``: what it runs can change under the stack."""
     if "@" in image:
@@ -211,21 +219,6 @@ def checkov_skips(skips: Mapping[str, str]) -> dict[str, str]:
         if "=" in reason or len(reason.split()) < 3:
             raise ValueError(f"{check}: a skip reason needs a few words and no '=': {reason!r}")
     return {f"checkov.io/skip{i}": f"{check}={skips[check]}" for i, check in enumerate(sorted(skips), start=1)}
-
-
-def deny_ingress_policy(
-    name: str, namespace: pulumi.Input[str], labels: Mapping[str, str], opts: pulumi.ResourceOptions
-) -> k8s.networking.v1.NetworkPolicy:
-    """Nothing may connect to these pods: they serve nothing (driver and device-plugin pods)."""
-    return k8s.networking.v1.NetworkPolicy(
-        name,
-        metadata=meta(f"{labels['app.kubernetes.io/name']}-no-ingress", namespace, labels),
-        spec=k8s.networking.v1.NetworkPolicySpecArgs(
-            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector_labels(labels)),
-            policy_types=["Ingress"],
-        ),
-        opts=opts,
-    )
 
 
 def pod_security(*, user: int | None = None) -> k8s.core.v1.PodSecurityContextArgs:

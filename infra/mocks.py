@@ -2,8 +2,8 @@
 
 ``make plan`` and the tests share this harness. The mocks answer like the providers would for the few
 outputs the program reads back (a cluster's endpoint, an image's digest, a service account's email,
-a load balancer's address); everything else echoes the inputs. A fresh root stack is created for every
-run, so one process can run several stacks.
+a load balancer's or a reserved address); everything else echoes the inputs. A fresh root stack is
+created for every run, so one process can run several stacks.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ MOCK_DIGEST = "sha256:" + "0" * 64
 MOCK_ENDPOINT = "203.0.113.10"
 MOCK_LB_ADDRESS = "198.51.100.7"
 MOCK_NODE_PORT = 30434
+MOCK_ROUTER_ADDRESS = "203.0.113.80"
 MOCK_GENERATED_KEY = "mock-generated-router-key-0123456789abcd"
 
 
@@ -62,8 +64,11 @@ class Run:
         return [r for r in self.resources if r.type.startswith("kubernetes:") and r.custom]
 
 
-def _outputs(typ: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    """Provider-computed outputs the program reads; the rest of the state is the inputs."""
+def _outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Provider-computed outputs the program reads; the rest of the state is the inputs.
+
+    Kubernetes objects get a stable ``metadata.uid``, as the API server assigns one to every object.
+    """
     out = dict(inputs)
     if typ == "gcp:container/cluster:Cluster":
         out |= {"endpoint": MOCK_ENDPOINT, "masterAuth": {"clusterCaCertificate": "bW9jay1jYQ=="}}
@@ -75,10 +80,14 @@ def _outputs(typ: str, inputs: dict[str, Any]) -> dict[str, Any]:
         out["registryUri"] = f"{location}-docker.pkg.dev/{project}/{repo}"
     elif typ == "docker-build:index:Image":
         out |= {"digest": MOCK_DIGEST, "ref": f"mock@{MOCK_DIGEST}"}
+    elif typ == "gcp:compute/globalAddress:GlobalAddress":
+        out["address"] = MOCK_ROUTER_ADDRESS
     elif typ == "random:index/randomPassword:RandomPassword":
         out["result"] = MOCK_GENERATED_KEY
     elif typ == "kubernetes:core/v1:Service":
         out |= _service_status(inputs)
+    if typ.startswith("kubernetes:") and isinstance(inputs.get("metadata"), dict):
+        out["metadata"] = {**inputs["metadata"], "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{typ}/{name}"))}
     return out
 
 
@@ -114,7 +123,7 @@ class FleetMocks(pulumi.runtime.Mocks):
                     provider=args.provider or "",
                 )
             )
-        return f"{args.name}-id", _outputs(args.typ, dict(args.inputs))
+        return f"{args.name}-id", _outputs(args.typ, args.name, dict(args.inputs))
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         """Answer invokes; only the GCP client config is used by the program."""

@@ -5,7 +5,8 @@ when the set is deleted or scaled down) so models are pulled once per replica an
 node replacement. ``pulumi up`` does not wait for these pods: GPU nodes scale from zero and first pulls
 take a long time, so the workload and its Services carry ``pulumi.com/skipAwait``; readiness is
 reported by Kubernetes, not by a deploy that times out. Only the router may connect (a NetworkPolicy,
-enforced by Dataplane V2): Ollama has no authentication and its pull/delete API must stay internal.
+enforced by Dataplane V2): Ollama has no authentication and its pull/delete API must stay internal. Its own
+connections go to the internet on 443 only (model pulls), never to the metadata server or the cluster.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import pulumi_kubernetes as k8s
 
 from config.naming import OLLAMA_PORT, POOL_LABEL, ollama_headless_service, ollama_service
 from config.stack import PoolSpec
+from infra import network_policy
 from infra.k8s_helpers import (
+    OLLAMA_COMPONENT,
     app_labels,
     checkov_skips,
     image_skips,
@@ -55,7 +58,7 @@ class OllamaBackend(pulumi.ComponentResource):
     def __init__(self, name: str, args: OllamaBackendArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ollama-fleet:infra:OllamaBackend", name, None, opts)
         pool = args.pool
-        labels = app_labels(f"ollama-{pool.name}", "ollama", **{POOL_LABEL: pool.name})
+        labels = app_labels(f"ollama-{pool.name}", OLLAMA_COMPONENT, **{POOL_LABEL: pool.name})
         selector = selector_labels(labels)
         headless = self._service(f"{name}-headless", ollama_headless_service(pool.name), args, labels, headless=True)
         service = self._service(f"{name}-service", ollama_service(pool.name), args, labels, headless=False)
@@ -102,22 +105,21 @@ class OllamaBackend(pulumi.ComponentResource):
         )
 
     def _network_policy(self, name: str, args: OllamaBackendArgs, labels: dict[str, str]) -> None:
-        k8s.networking.v1.NetworkPolicy(
+        """In: the router's pods on 11434. Out: the internet on 443 for pulls (never the metadata server)."""
+        opts = pulumi.ResourceOptions(parent=self)
+        network_policy.ingress_policy(
             f"{name}-ingress",
-            metadata=meta(f"ollama-{args.pool.name}-ingress", args.namespace, labels),
-            spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector_labels(labels)),
-                policy_types=["Ingress"],
-                ingress=[
-                    k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                        from_=[
-                            k8s.networking.v1.NetworkPolicyPeerArgs(
-                                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=router_selector())
-                            )
-                        ],
-                        ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=OLLAMA_PORT, protocol="TCP")],
-                    )
-                ],
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+            args.namespace,
+            labels,
+            ports=[network_policy.port(OLLAMA_PORT)],
+            sources=[network_policy.pods(router_selector())],
+            opts=opts,
+        )
+        network_policy.egress_policy(
+            f"{name}-egress",
+            args.namespace,
+            labels,
+            ports=[network_policy.port(network_policy.HTTPS_PORT)],
+            destinations=[network_policy.internet()],
+            opts=opts,
         )

@@ -82,6 +82,18 @@ def _route_rows(stack: StackConfig) -> list[str]:
     return rows
 
 
+def _https(stack: StackConfig) -> str:
+    tls = stack.router.tls
+    if tls is None:
+        if stack.router.service.public and stack.router.allow_insecure_http:
+            return "none: plain HTTP on a public address, accepted by `allowInsecureHttp: true`"
+        return "none"
+    hosts = ", ".join(f"`{domain}`" for domain in tls.domains) or "any host"
+    if tls.google_managed:
+        return f"Ingress with a Google-managed certificate for {hosts} (TLS 1.2+, no plain HTTP)"
+    return f"Ingress serving the Secret `{tls.secret_name}` for {hosts}"
+
+
 def _router(stack: StackConfig, run: Run) -> list[str]:
     router = stack.router
     image = f"`{router.image}` (prebuilt)" if router.image else f"built from `{DOCKERFILE}`, deployed by digest"
@@ -96,7 +108,10 @@ def _router(stack: StackConfig, run: Run) -> list[str]:
         f"- image: {image}",
         f"- {router.replicas}–{max_replicas(router.replicas)} replicas (CPU autoscaled)",
         f"- Service `{service.type}` on port {service.port}" + (", internal" if service.internal else ""),
+        f"- HTTPS: {_https(stack)}",
         f"- access: {access}",
+        "- network: every namespace of the stack denies by default; router ← any client on its port, "
+        "router → Ollama on 11434, Ollama ← router only, Ollama → internet on 443 (never the metadata server)",
     ]
 
 

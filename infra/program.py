@@ -87,6 +87,8 @@ def _export(
     pulumi.export("clusterName", cluster.cluster_name)
     pulumi.export("namespace", cluster.namespace)
     pulumi.export("routerUrl", router.url)
+    if router.address is not None:
+        pulumi.export("routerAddress", router.address)
     pulumi.export(
         "pools",
         {

@@ -25,6 +25,10 @@ KIND_ORDER = (
     "Deployment",
     "HorizontalPodAutoscaler",
     "PodDisruptionBudget",
+    "BackendConfig",
+    "FrontendConfig",
+    "ManagedCertificate",
+    "Ingress",
 )
 
 

@@ -1,11 +1,14 @@
 """Router: the one endpoint clients see, in front of every pool's Ollama.
 
-Its image comes from :mod:`infra.router_image`; its pods from :mod:`infra.router_pod`. Access keys live
-in a Kubernetes Secret built from the stack's secret config. A Service reachable from outside the
-cluster is never left open by accident: with no ``apiKeys`` and ``allowAnonymous: false`` one key is
-generated and exported as the secret stack output ``routerApiKey``. The Deployment leaves ``replicas``
-to the HorizontalPodAutoscaler (``minReplicas`` = ``router.replicas``) so ``pulumi up`` and the autoscaler
-never fight over it.
+Its image comes from :mod:`infra.router_image`; its pods from :mod:`infra.router_pod`; its HTTPS door
+(``router.tls``) from :mod:`infra.router_tls`. Access keys live in a Kubernetes Secret built from the
+stack's secret config. A router reachable from outside the cluster (a NodePort or LoadBalancer Service,
+or the HTTPS Ingress) is never left open by accident: with no ``apiKeys`` and ``allowAnonymous: false``
+one key is generated and exported as the secret stack output ``routerApiKey``; and the config refuses
+to send keys over plain HTTP on a public address unless ``allowInsecureHttp`` says so. Its pods accept
+connections on their serving port only and connect to the pools' Ollama on 11434 only (and DNS). The
+Deployment leaves ``replicas`` to the HorizontalPodAutoscaler (``minReplicas`` = ``router.replicas``) so
+``pulumi up`` and the autoscaler never fight over it.
 """
 
 from __future__ import annotations
@@ -17,14 +20,28 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from config.naming import OLLAMA_PORT
 from config.stack import SecretKeys, StackConfig
-from infra.k8s_helpers import ROUTER_APP, app_labels, checkov_skips, image_skips, meta, selector_labels
+from infra import network_policy, router_tls
+from infra.k8s_helpers import (
+    ROUTER_APP,
+    app_labels,
+    checkov_skips,
+    image_skips,
+    meta,
+    ollama_selector,
+    selector_labels,
+)
 from infra.router_image import router_image
 from infra.router_pod import ADMIN_KEYS, API_KEYS, PORT_NAME, RouterPodArgs, pod_template
 
 INTERNAL_LB = "networking.gke.io/load-balancer-type"
 KEYS_IN_ENV = "the router reads its keys from FLEET_API_KEYS and FLEET_ADMIN_KEYS, referenced from a Secret"
 MODEL_MAP_VERSION = "ollama-fleet/model-map-version"
+KEYS_SECRET_UID = "ollama-fleet/keys-secret-uid"
+"""The keys Secret's uid on the pod template: a rotated key replaces the Secret (pulumi-kubernetes treats
+Secrets as immutable), the new uid rolls the pods, and they read the new keys. A hash of the keys would
+do the same but put something derived from them into the manifests."""
 CPU_TARGET = 70
 
 
@@ -53,14 +70,17 @@ def _keys(keys: SecretKeys | None, path: str) -> str | None:
 
 
 class Router(pulumi.ComponentResource):
-    """The router's image, Deployment, Service, Secret, autoscaler and disruption budget.
+    """The router's image, Deployment, Service, Secret, autoscaler, disruption budget, NetworkPolicies and HTTPS door.
 
     Attributes:
-        url: how clients reach it (load balancer address, in-cluster name, or node port).
+        url: how clients reach it (``https://`` + the first TLS domain, load balancer address, in-cluster
+            name, or node port).
+        address: the reserved address the TLS domains must point at (GKE with ``router.tls``), else None.
         api_key: the generated API key (a secret), or None when keys are configured or not needed.
     """
 
     url: pulumi.Output[str]
+    address: pulumi.Output[str] | None
     api_key: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: RouterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -68,7 +88,8 @@ class Router(pulumi.ComponentResource):
         labels = app_labels(ROUTER_APP, "router")
         selector = selector_labels(labels)
         image = router_image(name, args.stack, args.apis, self)
-        secret_name, secret_keys = self._secret(name, args, labels)
+        secret, secret_keys = self._secret(name, args, labels)
+        secret_name = secret.metadata.apply(lambda m: str(m.name)) if secret else None
         pod = RouterPodArgs(
             image=image,
             config_map=args.config_map,
@@ -78,7 +99,9 @@ class Router(pulumi.ComponentResource):
             avoid=args.avoid,
             kubernetes_version=args.stack.cluster.kubernetes_version,
         )
-        annotations = {MODEL_MAP_VERSION: args.model_map_version}
+        annotations: dict[str, pulumi.Input[str]] = {MODEL_MAP_VERSION: args.model_map_version}
+        if secret is not None:
+            annotations[KEYS_SECRET_UID] = secret.metadata.apply(lambda m: str(m.uid or ""))
         skips = {"CKV_K8S_35": KEYS_IN_ENV} if secret_keys else {}
         skips |= image_skips([args.stack.router.image]) if args.stack.router.image else {}
         deployment = k8s.apps.v1.Deployment(
@@ -95,14 +118,22 @@ class Router(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, custom_timeouts=pulumi.CustomTimeouts(create="15m", update="15m")),
         )
         self._autoscaling(name, args, labels, selector, deployment)
-        self._network_policy(name, args, labels, selector)
-        service = self._service(name, args, labels, selector)
-        self.url = self._url(service, args)
-        self.register_outputs({"url": self.url})
+        self._network_policy(name, args, labels)
+        backend = router_tls.backend_config(name, args.stack, args.namespace, labels, port=OLLAMA_PORT, parent=self)
+        service = self._service(name, args, labels, selector, backend)
+        self.address = None
+        if args.stack.router.tls is not None:
+            entry = router_tls.https_entry(
+                name, args.stack, args.namespace, labels, service, apis=args.apis, parent=self
+            )
+            self.url, self.address = entry.url, entry.address
+        else:
+            self.url = self._url(service, args)
+        self.register_outputs({"url": self.url, "address": self.address})
 
     def _secret(
         self, name: str, args: RouterArgs, labels: dict[str, str]
-    ) -> tuple[pulumi.Output[str] | None, list[str]]:
+    ) -> tuple[k8s.core.v1.Secret | None, list[str]]:
         router = args.stack.router
         api = _keys(router.api_keys, "router.apiKeys")
         admin = _keys(router.admin_keys, "router.adminKeys")
@@ -110,7 +141,7 @@ class Router(pulumi.ComponentResource):
         values: dict[str, pulumi.Input[str]] = {}
         if api is not None:
             values[API_KEYS] = pulumi.Output.secret(api)
-        elif router.service.type != "ClusterIP" and not router.allow_anonymous:
+        elif router.generates_key:
             generated = random.RandomPassword(
                 f"{name}-api-key", length=40, special=False, opts=pulumi.ResourceOptions(parent=self)
             )
@@ -127,7 +158,7 @@ class Router(pulumi.ComponentResource):
             string_data=values,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        return secret.metadata.apply(lambda m: str(m.name)), sorted(values)
+        return secret, sorted(values)
 
     def _autoscaling(
         self,
@@ -162,32 +193,36 @@ class Router(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _network_policy(self, name: str, args: RouterArgs, labels: dict[str, str], selector: dict[str, str]) -> None:
-        """Clients may reach the router's port and nothing else of its pods."""
-        k8s.networking.v1.NetworkPolicy(
-            f"{name}-ingress",
-            metadata=meta(f"{ROUTER_APP}-ingress", args.namespace, labels),
-            spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
-                policy_types=["Ingress"],
-                ingress=[
-                    k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                        ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=PORT_NAME, protocol="TCP")]
-                    )
-                ],
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+    def _network_policy(self, name: str, args: RouterArgs, labels: dict[str, str]) -> None:
+        """In: anyone, on the serving port only. Out: the pools' Ollama on 11434 only (DNS comes with the namespace)."""
+        opts = pulumi.ResourceOptions(parent=self)
+        network_policy.ingress_policy(
+            f"{name}-ingress", args.namespace, labels, ports=[network_policy.port(PORT_NAME)], opts=opts
+        )
+        network_policy.egress_policy(
+            f"{name}-egress",
+            args.namespace,
+            labels,
+            ports=[network_policy.port(OLLAMA_PORT)],
+            destinations=[network_policy.pods(ollama_selector())],
+            opts=opts,
         )
 
     def _service(
-        self, name: str, args: RouterArgs, labels: dict[str, str], selector: dict[str, str]
+        self,
+        name: str,
+        args: RouterArgs,
+        labels: dict[str, str],
+        selector: dict[str, str],
+        after: list[pulumi.Resource],
     ) -> k8s.core.v1.Service:
         spec = args.stack.router.service
         balancer = spec.type == "LoadBalancer"
-        annotations = {INTERNAL_LB: "Internal"} if balancer and spec.internal else None
+        annotations = {INTERNAL_LB: "Internal"} if balancer and spec.internal else {}
+        annotations |= router_tls.service_annotations(args.stack)
         return k8s.core.v1.Service(
             f"{name}-service",
-            metadata=meta(ROUTER_APP, args.namespace, labels, annotations),
+            metadata=meta(ROUTER_APP, args.namespace, labels, annotations or None),
             spec=k8s.core.v1.ServiceSpecArgs(
                 type=spec.type,
                 selector=selector,
@@ -196,7 +231,7 @@ class Router(pulumi.ComponentResource):
                 ],
                 load_balancer_source_ranges=list(spec.source_ranges) or None if balancer else None,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=after or None),
         )
 
     @staticmethod

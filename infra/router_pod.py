@@ -27,6 +27,8 @@ from infra.model_map import KEY
 MAP_DIR = "/etc/ollama-fleet/"
 MAP_PATH = f"{MAP_DIR}{KEY}"
 PORT_NAME = "http"
+READINESS_PATH = "/readyz"
+"""Kubernetes' readiness probe and, behind GKE's Ingress, the load balancer's health check."""
 ROUTER_USER = 10001
 """The router image's own numeric user (router/Dockerfile: USER 10001:10001)."""
 GRACE_SECONDS = 60
@@ -75,7 +77,7 @@ def _container(args: RouterPodArgs) -> k8s.core.v1.ContainerArgs:
         ports=[k8s.core.v1.ContainerPortArgs(name=PORT_NAME, container_port=OLLAMA_PORT, protocol="TCP")],
         env=_env(args),
         volume_mounts=[mount("model-map", MAP_DIR, read_only=True), mount("tmp", "/tmp")],
-        readiness_probe=http_probe("/readyz", PORT_NAME, period=5, failures=2),
+        readiness_probe=http_probe(READINESS_PATH, PORT_NAME, period=5, failures=2),
         liveness_probe=http_probe("/healthz", PORT_NAME, period=10, failures=3),
         lifecycle=k8s.core.v1.LifecycleArgs(pre_stop=_pre_stop(args.kubernetes_version)),
         resources=resources("250m", "256Mi", cpu_limit="2", memory_limit="512Mi"),
@@ -97,7 +99,10 @@ def _spread(selector: Mapping[str, str]) -> list[k8s.core.v1.TopologySpreadConst
 
 
 def pod_template(
-    args: RouterPodArgs, labels: Mapping[str, str], selector: Mapping[str, str], annotations: Mapping[str, str]
+    args: RouterPodArgs,
+    labels: Mapping[str, str],
+    selector: Mapping[str, str],
+    annotations: Mapping[str, pulumi.Input[str]],
 ) -> k8s.core.v1.PodTemplateSpecArgs:
     """The router's pod: on the system nodes, never on a pool's nodes."""
     terms = exclusion_terms(args.avoid)

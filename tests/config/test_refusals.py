@@ -217,3 +217,81 @@ def test_engine_config_reports_unknown_keys_and_schema_problems_together() -> No
         from_pulumi_config(engine)
     paths = {problem.path for problem in caught.value.problems}
     assert {"ollama-fleet:routs", "pools[0].nodes"} <= paths
+
+
+# --- how the router is exposed: bearer keys never cross a public address in clear text ----------------
+
+
+def _plain_router(data: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """``data`` with a router that has no HTTPS door and no opt-out, plus ``changes``."""
+    router: dict[str, Any] = data["router"]
+    for key in ("tls", "allowInsecureHttp"):
+        router.pop(key, None)
+    router.update(changes)
+    return data
+
+
+def test_a_public_router_without_tls_is_refused_naming_router_tls_and_the_fix() -> None:
+    for service in ({"type": "LoadBalancer"}, {"type": "LoadBalancer", "sourceRanges": ["203.0.113.0/24"]}):
+        (problem,) = at(refused(_plain_router(stack_data(), service=service)), "router.tls")
+        assert "clear text" in problem.message and "external LoadBalancer" in problem.message
+        assert "router.tls.domains" in problem.fix and "router.allowInsecureHttp: true" in problem.fix
+        assert "service.internal: true" in problem.fix
+    (problem,) = at(refused(_plain_router(stack_data("home"))), "router.tls")
+    assert "NodePort" in problem.message
+    assert "router.tls.secretName" in problem.fix and "internal" not in problem.fix
+
+
+def test_configured_keys_count_as_much_as_a_generated_one() -> None:
+    keys = {"secure": "v1:AAAA"}
+    for change in ({"apiKeys": keys}, {"adminKeys": keys}, {"allowAnonymous": True, "adminKeys": keys}):
+        assert at(refused(_plain_router(stack_data(), service={"type": "NodePort"}, **change)), "router.tls"), change
+
+
+def test_the_explicit_opt_out_private_services_and_anonymous_routers_are_accepted() -> None:
+    accepted(_plain_router(stack_data(), service={"type": "LoadBalancer"}, allowInsecureHttp=True))
+    accepted(_plain_router(stack_data(), service={"type": "LoadBalancer", "internal": True}))
+    accepted(_plain_router(stack_data(), service={"type": "ClusterIP"}))
+    accepted(_plain_router(stack_data(), service={"type": "NodePort"}, allowAnonymous=True))
+    home = accepted(stack_data("home"))
+    assert home.router.allow_insecure_http and home.router.service.type == "NodePort"
+
+
+def test_tls_behind_a_public_plain_http_service_is_refused() -> None:
+    data = stack_data()
+    data["router"]["service"] = {"type": "LoadBalancer"}
+    (problem,) = at(refused(data), "router.tls")
+    assert "still serves plain HTTP" in problem.message and "type: ClusterIP" in problem.fix
+    dev = accepted(stack_data())
+    assert dev.router.tls is not None and dev.router.service.type == "ClusterIP" and dev.router.generates_key
+
+
+def test_a_google_managed_certificate_needs_gke() -> None:
+    data = _plain_router(stack_data("home"), service={"type": "ClusterIP"}, tls={"domains": ["ollama.home.arpa"]})
+    (problem,) = at(refused(data), "router.tls.domains")
+    assert "GKE" in problem.message and "secretName" in problem.fix
+    data["router"]["tls"] = {"secretName": "fleet-tls", "domains": ["ollama.home.arpa"], "ingressClassName": "nginx"}
+    accepted(data)
+
+
+def test_tls_settings_that_cannot_work_are_refused() -> None:
+    data = stack_data()
+    data["router"]["tls"] = {"domains": [f"{'a' * 60}.example.org"]}
+    assert "63 characters" in at(refused(data), "router.tls.domains[0]")[0].message
+    data["router"]["tls"] = {"secretName": "fleet-tls", "ingressClassName": "nginx"}
+    assert "GKE's own Ingress" in at(refused(data), "router.tls.ingressClassName")[0].message
+    data["router"]["tls"] = {}
+    assert "names no certificate" in at(refused(data), "router.tls")[0].message
+    data["router"]["tls"] = {"domains": ["*.example.org"]}
+    assert at(refused(data), "router.tls.domains[0]")
+    data["router"]["tls"] = {"domains": ["a.example.org", "a.example.org"]}
+    assert "more than once" in at(refused(data), "router.tls")[0].message
+
+
+def test_service_settings_a_service_type_would_silently_ignore_are_refused() -> None:
+    data = _plain_router(
+        stack_data(), service={"type": "NodePort", "sourceRanges": ["10.0.0.0/8"]}, allowInsecureHttp=True
+    )
+    assert "admit every client" in at(refused(data), "router.service.sourceRanges")[0].message
+    data = _plain_router(stack_data(), service={"type": "ClusterIP", "internal": True})
+    assert at(refused(data), "router.service.internal")

@@ -15,7 +15,7 @@ import yaml
 
 from config.derive import derive_model_map
 from config.loading import load_stack_file
-from infra import plan
+from infra import custom_resources, plan
 from infra.mocks import MOCK_GENERATED_KEY, REDACTED
 from tests.infra.fleet import ROOT, file_value
 
@@ -40,7 +40,11 @@ def test_plan_writes_valid_manifests(stack: str, tmp_path: Path, monkeypatch: py
     kinds = {d["kind"] for d in documents}
     assert {"Namespace", "ConfigMap", "Service", "StatefulSet", "DaemonSet", "Deployment", "Secret"} <= kinds
     for document in documents:
-        kubernetes_validate.validate(document, f"{spec.cluster.kubernetes_version}.0", strict=True)
+        custom = custom_resources.problems(document)
+        if custom is None:
+            kubernetes_validate.validate(document, f"{spec.cluster.kubernetes_version}.0", strict=True)
+        else:
+            assert custom == [], document
         assert _floats(document) == [], document["metadata"]["name"]
     assert (tmp_path / "model-map.json").read_text(encoding="utf-8") == derive_model_map(spec).to_json()
     records = json.loads((tmp_path / "resources.json").read_text(encoding="utf-8"))
@@ -66,10 +70,12 @@ def _all_text(directory: Path) -> str:
     return "\n".join(path.read_text(encoding="utf-8") for path in sorted(directory.rglob("*")) if path.is_file())
 
 
-def test_secret_config_never_reaches_the_plan(tmp_path: Path) -> None:
-    router = file_value("dev", "router") | {"apiKeys": f"{API_KEY},{API_KEY}-2", "adminKeys": ADMIN_KEY}
+@pytest.mark.parametrize("stack", ["dev", "home"])
+def test_secret_config_never_reaches_the_plan(stack: str, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """Keys injected as secret config under the mocks appear in no file of the plan and in no output line."""
+    router = file_value(stack, "router") | {"apiKeys": f"{API_KEY},{API_KEY}-2", "adminKeys": ADMIN_KEY}
     written = plan.write_plan(
-        "dev",
+        stack,
         tmp_path,
         root=ROOT,
         extra_config={"ollama-fleet:router": json.dumps(router)},
@@ -77,18 +83,39 @@ def test_secret_config_never_reaches_the_plan(tmp_path: Path) -> None:
     )
     assert written.problems == []
     text = _all_text(tmp_path)
-    assert len(list(tmp_path.iterdir())) == 4
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "kubernetes.yaml",
+        "model-map.json",
+        "resources.json",
+        "summary.md",
+    ]
+    printed = capfd.readouterr()
     for secret in (API_KEY, ADMIN_KEY, "mock-access-token"):
-        assert secret not in text
+        assert secret not in text, secret
+        assert secret not in printed.out + printed.err, secret
     assert REDACTED in text
     secret_doc = next(d for d in written.documents if d["kind"] == "Secret")
     assert secret_doc["stringData"] == {"admin-keys": REDACTED, "api-keys": REDACTED}
+    config_map = next(d for d in written.documents if d["kind"] == "ConfigMap")
+    assert list(config_map["data"]) == ["model-map.json"], "the ConfigMap holds the model map and nothing else"
+    env = [
+        e
+        for d in written.documents
+        if d["kind"] == "Deployment"
+        for c in d["spec"]["template"]["spec"]["containers"]
+        for e in c["env"]
+    ]
+    assert {e["name"] for e in env if "valueFrom" in e} == {"FLEET_API_KEYS", "FLEET_ADMIN_KEYS"}
+    assert all("value" not in e for e in env if e["name"].endswith("_KEYS")), "keys come from the Secret only"
 
 
-def test_a_generated_key_never_reaches_the_plan(tmp_path: Path) -> None:
-    written = plan.write_plan("home", tmp_path, root=ROOT)
+@pytest.mark.parametrize("stack", ["dev", "home"])
+def test_a_generated_key_never_reaches_the_plan(stack: str, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    written = plan.write_plan(stack, tmp_path, root=ROOT)
     assert written.run.outputs["routerApiKey"] == MOCK_GENERATED_KEY
-    assert MOCK_GENERATED_KEY not in _all_text(tmp_path)
+    assert "routerApiKey" in written.run.secret_outputs
+    printed = capfd.readouterr()
+    assert MOCK_GENERATED_KEY not in _all_text(tmp_path) + printed.out + printed.err
 
 
 BAD_STACK = """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from config.derive import derive_model_map
@@ -88,11 +89,26 @@ def test_configured_keys_come_from_secret_config_and_nothing_is_generated() -> N
     assert env["FLEET_ADMIN_KEYS"]["secretKeyRef"]["key"] == "admin-keys"
 
 
+def _plain_router(**changes: Any) -> dict[str, Any]:
+    """The dev stack's router without its HTTPS Ingress, with ``changes``."""
+    router: dict[str, Any] = file_value("dev", "router")
+    router.pop("tls", None)
+    return router | changes
+
+
 def test_anonymous_or_cluster_internal_routers_get_no_key() -> None:
     for change in ({"allowAnonymous": True}, {"service": {"type": "ClusterIP"}}):
-        _, run = run_stack("dev", router=file_value("dev", "router") | change)
+        _, run = run_stack("dev", router=_plain_router(**change))
         assert not run.of_type("random:index/randomPassword:RandomPassword"), change
         assert not run.of_type(SECRET) and "FLEET_API_KEYS" not in env_of(_router(run))
+
+
+def test_a_router_behind_the_https_ingress_gets_a_key_though_its_service_is_cluster_internal(
+    dev: tuple[StackConfig, Run],
+) -> None:
+    stack, run = dev
+    assert stack.router.service.type == "ClusterIP" and stack.router.tls is not None
+    assert len(run.of_type("random:index/randomPassword:RandomPassword")) == 1
 
 
 def test_service_exposes_the_configured_port_on_the_router_port(dev: tuple[StackConfig, Run]) -> None:
@@ -104,16 +120,36 @@ def test_service_exposes_the_configured_port_on_the_router_port(dev: tuple[Stack
     ]
     assert service["spec"]["selector"] == one(run, DEPLOYMENT, name=ROUTER)["spec"]["selector"]["matchLabels"]
     assert _router(run)["ports"] == [{"name": "http", "containerPort": 11434, "protocol": "TCP"}]
-    assert run.outputs["routerUrl"] == f"http://{MOCK_LB_ADDRESS}:{stack.router.service.port}"
+
+
+def test_a_load_balancer_url_names_its_address_and_port() -> None:
+    service = {"type": "LoadBalancer", "port": 8080, "internal": True}
+    _, run = run_stack("dev", router=_plain_router(service=service))
+    assert run.outputs["routerUrl"] == f"http://{MOCK_LB_ADDRESS}:8080"
+    assert "routerAddress" not in run.outputs
 
 
 def test_internal_balancer_and_source_ranges() -> None:
     service = {"type": "LoadBalancer", "port": 80, "internal": True, "sourceRanges": ["10.0.0.0/8"]}
-    _, run = run_stack("dev", router=file_value("dev", "router") | {"service": service})
+    _, run = run_stack("dev", router=_plain_router(service=service))
     spec = one(run, SERVICE, name=ROUTER)
     assert spec["metadata"]["annotations"] == {"networking.gke.io/load-balancer-type": "Internal"}
     assert spec["spec"]["loadBalancerSourceRanges"] == ["10.0.0.0/8"]
     assert spec["spec"]["ports"][0]["port"] == 80 and spec["spec"]["ports"][0]["targetPort"] == "http"
+
+
+def test_a_public_balancer_opted_into_clear_text_keeps_its_source_ranges_and_no_internal_annotation() -> None:
+    service = {"type": "LoadBalancer", "sourceRanges": ["203.0.113.0/24", "198.51.100.0/24"]}
+    _, run = run_stack("dev", router=_plain_router(service=service, allowInsecureHttp=True))
+    spec = one(run, SERVICE, name=ROUTER)
+    assert "annotations" not in spec["metadata"]
+    assert spec["spec"]["type"] == "LoadBalancer"
+    assert spec["spec"]["loadBalancerSourceRanges"] == ["203.0.113.0/24", "198.51.100.0/24"]
+
+
+def test_source_ranges_never_reach_a_service_that_is_no_balancer() -> None:
+    _, run = run_stack("dev", router=_plain_router(service={"type": "ClusterIP"}))
+    assert "loadBalancerSourceRanges" not in one(run, SERVICE, name=ROUTER)["spec"]
 
 
 def test_graceful_drain_probes_and_resources(dev: tuple[StackConfig, Run]) -> None:
@@ -166,3 +202,16 @@ def test_ollama_is_reachable_from_the_router_only(dev: tuple[StackConfig, Run]) 
         ollama = one(run, "kubernetes:apps/v1:StatefulSet", name=f"ollama-{pool.name}")
         assert policy["spec"]["podSelector"] == ollama["spec"]["selector"]
         assert policy["spec"]["ingress"][0]["ports"] == [{"port": 11434, "protocol": "TCP"}]
+        assert policy["spec"]["policyTypes"] == ["Ingress"]
+
+
+def test_a_replaced_keys_secret_rolls_the_router_pods(dev: tuple[StackConfig, Run]) -> None:
+    """Keys sit in env vars, read at start: a rotated key replaces the Secret, whose new uid rolls the pods."""
+    _, run = dev
+    [secret] = run.of_type(SECRET)
+    annotations = one(run, DEPLOYMENT, name=ROUTER)["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["ollama-fleet/keys-secret-uid"] == str(uuid.uuid5(uuid.NAMESPACE_URL, f"{SECRET}/{secret.name}"))
+    _, anonymous = run_stack("dev", router=_plain_router(allowAnonymous=True))
+    assert not anonymous.of_type(SECRET)
+    annotations = one(anonymous, DEPLOYMENT, name=ROUTER)["spec"]["template"]["metadata"]["annotations"]
+    assert "ollama-fleet/keys-secret-uid" not in annotations

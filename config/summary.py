@@ -53,6 +53,16 @@ def summarize(stack: StackConfig, title: str) -> str:
         lines.append(f"  {alias:<24} = {target}")
     if model_map.default_backend:
         lines.append(f"  anything else            → {model_map.default_backend}")
-    service = stack.router.service
-    lines += ["", f"router: {stack.router.replicas} replicas, {service.type} on port {service.port}"]
+    lines += ["", _router_line(stack)]
     return "\n".join(lines)
+
+
+def _router_line(stack: StackConfig) -> str:
+    router = stack.router
+    service = router.service
+    line = f"router: {router.replicas} replicas, {service.type} on port {service.port}"
+    if router.tls is not None:
+        line += f", HTTPS for {', '.join(router.tls.domains) or router.tls.secret_name}"
+    elif router.allow_insecure_http:
+        line += ", plain HTTP by choice (allowInsecureHttp)"
+    return line

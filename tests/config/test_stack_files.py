@@ -49,6 +49,8 @@ def test_check_config_prints_a_summary_for_each_committed_stack(capsys: object) 
     assert "valid" in out
     assert "driver 470.256.02" in out
     assert "qwen2.5:7b" in out
+    assert "HTTPS for ollama.dev.example.org" in out
+    assert "plain HTTP by choice" in out
 
 
 def test_check_config_fails_with_the_path_of_each_problem(tmp_path: object) -> None:

@@ -8,17 +8,21 @@ the router never holds: it is streamed to the backend as the client sends it, un
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 from starlette.types import Receive, Scope, Send
 
+from router.admission import admit
+from router.attempts import Answer, Failure, Outcome, Outgoing
 from router.backends import Backend
 from router.body import ClientGone, Refused, read_body
 from router.context import RequestContext
 from router.headers import request_head
-from router.proxy import Obtained, Outgoing, client_gone, deliver, forward, upstream_target
+from router.proxy import client_gone, deliver, forward, upstream_target
 from router.responses import send_error
 from router.routed import named_backend
+from router.selection import Choice, rank
 from router.state import FleetState
 from router.upstream import UpstreamError, exchange_streaming
 
@@ -80,10 +84,12 @@ class ModelessAdminHandler:
         except ClientGone:
             client_gone(ctx, state)
             return
-        await forward(ctx, state, receive, send, Outgoing(ctx.method, upstream_target(scope), body), chosen=[backend])
+        outgoing = Outgoing(ctx.method, upstream_target(scope), body)
+        await forward(ctx, state, receive, send, outgoing, options=[Choice(backend)])
         state.listings.clear()
 
-    async def _upload(self, ctx: RequestContext, scope: Scope, receive: Receive, backend: Backend) -> Obtained:
+    async def _upload(self, ctx: RequestContext, scope: Scope, receive: Receive, backend: Backend) -> Outcome:
+        """Stream the client's upload to one replica of ``backend`` (never repeated: the body is not kept)."""
         length = ctx.content_length
         sized = length is not None and length.isdigit()
         head = request_head(
@@ -94,17 +100,21 @@ class ModelessAdminHandler:
             request_id=ctx.request_id_bytes,
             content_length=int(length) if sized and length is not None else None,
         )
-        backend.in_flight += 1
+        await admit(rank([Choice(backend)]), self.state.queue_limits)
+        replica = (backend.eligible(time.monotonic()) or backend.replicas)[0]
+        replica.in_flight += 1
         try:
             upstream = await exchange_streaming(
-                backend.pool, head, _body_parts(receive, not sized), self.state.timeouts
+                replica.pool, head, _body_parts(receive, not sized), self.state.timeouts
             )
         except UpstreamError as error:
-            backend.in_flight -= 1
-            backend.record_failure(str(error))
-            return error, backend
+            replica.in_flight -= 1
+            backend.release()
+            replica.record_failure(str(error))
+            return Failure(error, backend, retry=False)
         except BaseException:
-            backend.in_flight -= 1
+            replica.in_flight -= 1
+            backend.release()
             raise
-        backend.record_success()
-        return upstream, backend
+        replica.record_success()
+        return Answer(upstream, backend, replica)

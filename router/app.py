@@ -5,8 +5,9 @@ Starlette's default stack wraps ``send`` twice (its error and exception middlewa
 proxy would pay on every chunk, and its Router matches paths by trying each route's regex in turn.
 Here the :class:`~router.gate.Gate` (pure ASGI) does request ids, CORS and access control once per
 request, and :class:`Dispatcher` finds the handler with one dict lookup (plus a few prefixes). Starlette
-still runs the lifespan protocol, and :func:`lifespan` owns the upstream connection pools: they are
-closed when the server shuts down.
+still runs the lifespan protocol, and the lifespan owns everything long-lived: the background services
+(:mod:`router.services`: health probes, DNS look-ups, the model-map watcher) are started before the
+first request and cancelled at shutdown, then every upstream connection is closed.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from router.context import RequestContext
 from router.gate import Gate
 from router.listing_handlers import MODELS_PREFIX, OpenAIModelHandler, listing_handlers
 from router.ops import ops_handlers
+from router.resolver import Resolve
 from router.responses import send_method_not_allowed, send_not_found
 from router.routed import RoutedHandler
+from router.services import Services
 from router.settings import RouterSettings
 from router.state import FleetState
 
@@ -81,15 +84,18 @@ def build_dispatcher(state: FleetState) -> Dispatcher:
 class FleetApp(Starlette):
     """The router's Starlette application (see the module docstring for why its stack is its own)."""
 
-    def __init__(self, state: FleetState) -> None:
+    def __init__(self, state: FleetState, resolve: Resolve | None = None) -> None:
         self.fleet = state
+        self.services = Services(state, resolve)
 
         @contextlib.asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
             try:
+                await self.services.start()
                 yield
             finally:
                 state.draining = True
+                await self.services.aclose()
                 await state.backends.aclose()
 
         super().__init__(lifespan=lifespan)
@@ -99,6 +105,6 @@ class FleetApp(Starlette):
         return Gate(build_dispatcher(self.fleet), self.router, self.fleet)
 
 
-def create_app(settings: RouterSettings, model_map: ModelMap) -> FleetApp:
-    """The router application for ``settings``, serving ``model_map``."""
-    return FleetApp(FleetState(settings, model_map))
+def create_app(settings: RouterSettings, model_map: ModelMap, resolve: Resolve | None = None) -> FleetApp:
+    """The router application for ``settings``, serving ``model_map`` (``resolve`` looks up replicas)."""
+    return FleetApp(FleetState(settings, model_map), resolve)

@@ -2,9 +2,10 @@
 
 Deleting a model from one pool while another still serves it would leave the map lying, and an unload
 (``keep_alive: 0`` with an empty prompt or message list, as Open WebUI sends it) must free the model on
-every GPU that holds it. The request goes to all the route's backends at once; their answers are small
-JSON documents (or empty), read whole. The client gets the first success in route order (any 2xx), else
-the first answer, else 502/504; ``X-Fleet-Backend`` lists every backend that gave the chosen status.
+every GPU that holds it. The request goes to every replica of all the route's backends at once (these
+requests bypass ``max_in_flight``: they free capacity rather than use it); their answers are small JSON
+documents (or empty), read whole. The client gets the first success in route order (any 2xx), else the
+first answer, else 502/504; ``X-Fleet-Backend`` lists every backend that gave the chosen status.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import asyncio
 
 from starlette.types import Send
 
+from router.attempts import Failure, Outgoing
 from router.backends import Backend
 from router.context import RequestContext
 from router.headers import request_head, response_headers
-from router.proxy import Outgoing, send_failure
+from router.proxy import send_failure
+from router.replicas import Replica
 from router.responses import send_bytes
 from router.state import FleetState
 from router.upstream import UpstreamError, exchange
@@ -27,7 +30,9 @@ ANSWER_LIMIT = 1 << 20
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
-async def _ask(ctx: RequestContext, state: FleetState, outgoing: Outgoing, backend: Backend) -> Answer | UpstreamError:
+async def _ask(
+    ctx: RequestContext, state: FleetState, outgoing: Outgoing, backend: Backend, replica: Replica
+) -> Answer | UpstreamError:
     head = request_head(
         outgoing.method,
         outgoing.target,
@@ -36,36 +41,40 @@ async def _ask(ctx: RequestContext, state: FleetState, outgoing: Outgoing, backe
         request_id=ctx.request_id_bytes,
         content_length=len(outgoing.body),
     )
-    backend.in_flight += 1
+    replica.in_flight += 1
     try:
-        upstream = await exchange(backend.pool, head + outgoing.body, state.timeouts)
+        upstream = await exchange(replica.pool, head + outgoing.body, state.timeouts)
         try:
             body = await upstream.body(ANSWER_LIMIT)
         finally:
             upstream.close()
     except UpstreamError as error:
-        backend.record_failure(str(error))
+        replica.record_failure(str(error))
         return error
     finally:
-        backend.in_flight -= 1
-    backend.record_success()
+        replica.in_flight -= 1
+    if upstream.status >= 500:
+        replica.record_failure(f"answered {upstream.status}")
+    else:
+        replica.record_success()
     return upstream.status, upstream.headers, body
 
 
 async def fan_out(
     ctx: RequestContext, state: FleetState, send: Send, outgoing: Outgoing, backends: list[Backend]
 ) -> None:
-    """Send ``outgoing`` to every backend in ``backends`` and answer with the best of their answers."""
-    results = await asyncio.gather(*(_ask(ctx, state, outgoing, backend) for backend in backends))
-    answers = [(b, r) for b, r in zip(backends, results, strict=True) if not isinstance(r, UpstreamError)]
+    """Send ``outgoing`` to every replica of ``backends`` and answer with the best of their answers."""
+    targets = [(backend, replica) for backend in backends for replica in backend.replicas]
+    results = await asyncio.gather(*(_ask(ctx, state, outgoing, backend, replica) for backend, replica in targets))
+    answers = [(b, r) for (b, _), r in zip(targets, results, strict=True) if not isinstance(r, UpstreamError)]
     if not answers:
         error = results[0]
         assert isinstance(error, UpstreamError)
-        await send_failure(ctx, state, send, error, backends[0])
+        await send_failure(ctx, state, send, Failure(error, targets[0][0]))
         return
     chosen = next(((b, r) for b, r in answers if 200 <= r[0] < 300), answers[0])
     status, headers, body = chosen[1]
-    names = ", ".join(b.name for b, r in answers if r[0] == status)
+    names = ", ".join(dict.fromkeys(b.name for b, r in answers if r[0] == status))
     ctx.backend = names
     out = [(name, value) for name, value in response_headers(headers) if name != b"content-length"]
     out.append((b"x-fleet-backend", names.encode("ascii")))

@@ -15,13 +15,14 @@ from collections.abc import Awaitable, Callable
 from starlette.types import Receive, Scope, Send
 
 from config.names import InvalidModelNameError, model_key
+from router.attempts import Outgoing
 from router.context import RequestContext
 from router.listings import merged, openai_models_body, ps_body, tags_body, version_body
 from router.merge import openai_model
-from router.proxy import Outgoing, forward, upstream_target
+from router.proxy import forward, upstream_target
 from router.responses import send_bytes, send_error
 from router.routing import UNROUTED
-from router.selection import candidates
+from router.selection import choices
 from router.state import FleetState
 
 MODELS_PREFIX = "/v1/models/"
@@ -73,8 +74,9 @@ class OpenAIModelHandler:
         except InvalidModelNameError:
             resolution = None
         if resolution is not None and resolution.model == UNROUTED:
-            chosen = candidates(resolution.targets, state.backends.by_name)
-            await forward(ctx, state, receive, send, Outgoing("GET", upstream_target(scope), b""), chosen=chosen)
+            options = choices(resolution.targets, state.backends.by_name)
+            outgoing = Outgoing("GET", upstream_target(scope), b"")
+            await forward(ctx, state, receive, send, outgoing, options=options)
             return
         if resolution is not None:
             for entry in await merged(state, b"/api/tags", "modified_at"):

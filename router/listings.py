@@ -1,10 +1,11 @@
 """The merged views: ``/api/tags``, ``/api/ps``, ``/api/version`` and ``/v1/models``.
 
 Each asks every backend at once with the short listing timeout, so a backend that is down only drops
-its models (the answer still comes, from the others). The encoded answer is cached for
-``FLEET_LISTING_CACHE`` seconds and concurrent requests for an expired view share one fan-out, which is
-what lets a merged listing be served thousands of times a second. Admin requests that change what a
-backend holds (pull, delete, create, copy, unload) clear the cache.
+its models (the answer still comes, from the others). A backend is asked through its least busy replica
+whose circuit lets a request through; one whose circuits are all open is not asked at all. The encoded
+answer is cached for ``FLEET_LISTING_CACHE`` seconds and concurrent requests for an expired view share
+one fan-out, which is what lets a merged listing be served thousands of times a second. Admin requests
+that change what a backend holds (pull, delete, create, copy, unload) clear the cache.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Any
 
 from router.backends import Backend
@@ -28,6 +30,10 @@ LISTING_LIMIT = 16 << 20
 
 async def fetch_json(state: FleetState, backend: Backend, path: bytes) -> Any | None:
     """A backend's JSON answer to ``GET path``, or None if it is down, slow or answers badly."""
+    replicas = backend.eligible(time.monotonic())
+    if not replicas:
+        return None
+    replica = replicas[0]
     head = request_head(
         "GET",
         path,
@@ -38,16 +44,19 @@ async def fetch_json(state: FleetState, backend: Backend, path: bytes) -> Any | 
     )
     try:
         async with asyncio.timeout(state.settings.listing_timeout):
-            upstream = await exchange(backend.pool, head, state.listing_timeouts)
+            upstream = await exchange(replica.pool, head, state.listing_timeouts)
             try:
                 body = await upstream.body(LISTING_LIMIT)
             finally:
                 upstream.close()
     except (UpstreamError, TimeoutError) as error:
-        backend.record_failure(str(error) or "listing timed out")
+        replica.record_failure(str(error) or "listing timed out")
         logger.warning("listing failed", extra={"backend": backend.name, "path": path.decode(), "reason": str(error)})
         return None
-    backend.record_success()
+    if upstream.status >= 500:
+        replica.record_failure(f"answered {upstream.status}")
+    else:
+        replica.record_success()
     if upstream.status != 200:
         return None
     try:

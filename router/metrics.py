@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 TTFB_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 STREAM_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
@@ -47,6 +48,44 @@ def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
+CIRCUIT_STATES = ("closed", "half-open", "open")
+
+
+class BackendGauges(NamedTuple):
+    """One backend's state now, as the gauges show it."""
+
+    name: str
+    healthy: bool
+    circuit: str
+    in_flight: int
+    queued: int
+    replicas: int
+
+
+def backend_lines(backends: Sequence[BackendGauges]) -> list[str]:
+    """The per-backend gauges: healthy, circuit state (one series per state), in flight, queued, replicas."""
+    out: list[str] = []
+    gauges = (
+        ("healthy", "1 when the backend's circuit is closed (requests flow to it freely).", "healthy"),
+        ("in_flight", "Requests at each backend now.", "in_flight"),
+        ("queued", "Requests waiting for a slot at each backend.", "queued"),
+        ("replicas", "Addresses each backend has (resolve: true backends have one per pod).", "replicas"),
+    )
+    for name, help_text, field in gauges:
+        out += [f"# HELP fleet_backend_{name} {help_text}", f"# TYPE fleet_backend_{name} gauge"]
+        for backend in sorted(backends):
+            out.append(f'fleet_backend_{name}{{backend="{_label(backend.name)}"}} {int(getattr(backend, field))}')
+    out += [
+        "# HELP fleet_backend_circuit Circuit state of each backend: 1 for its current state.",
+        "# TYPE fleet_backend_circuit gauge",
+    ]
+    for backend in sorted(backends):
+        for state in CIRCUIT_STATES:
+            value = int(backend.circuit == state)
+            out.append(f'fleet_backend_circuit{{backend="{_label(backend.name)}",state="{state}"}} {value}')
+    return out
+
+
 class Metrics:
     """The router's counters, gauges and histograms."""
 
@@ -57,6 +96,8 @@ class Metrics:
         self.lines: defaultdict[tuple[str, str], int] = defaultdict(int)
         self.ttfb: dict[str, Histogram] = {}
         self.stream: dict[str, Histogram] = {}
+        self.retries: defaultdict[tuple[str, str], int] = defaultdict(int)
+        self.reloads: defaultdict[str, int] = defaultdict(int)
 
     def request_done(self, endpoint: str, method: str, status: int) -> None:
         """Count a finished request."""
@@ -65,6 +106,10 @@ class Metrics:
     def error(self, endpoint: str, reason: str) -> None:
         """Count an error by its reason (``unreachable``, ``timeout``, ``midstream``, ``refused`` ...)."""
         self.errors[(endpoint, reason)] += 1
+
+    def retry(self, backend: str, reason: str) -> None:
+        """A request left ``backend`` for the next candidate before its first byte."""
+        self.retries[(backend, reason)] += 1
 
     def first_byte(self, backend: str, seconds: float) -> None:
         """Time from the request to the backend's response head."""
@@ -82,7 +127,7 @@ class Metrics:
         if lines:
             self.lines[(model, backend)] += lines
 
-    def render(self, backend_in_flight: dict[str, int]) -> str:
+    def render(self, backends: Sequence[BackendGauges], draining: bool) -> str:
         """Prometheus text exposition format 0.0.4."""
         out = [
             "# HELP fleet_requests_total Requests served, by endpoint, method and status.",
@@ -93,14 +138,23 @@ class Metrics:
         out += ["# HELP fleet_errors_total Errors, by endpoint and reason.", "# TYPE fleet_errors_total counter"]
         for (endpoint, reason), count in sorted(self.errors.items()):
             out.append(f'fleet_errors_total{{endpoint="{endpoint}",reason="{reason}"}} {count}')
+        out += [
+            "# HELP fleet_retries_total Requests moved to the next backend before the first byte, by reason.",
+            "# TYPE fleet_retries_total counter",
+        ]
+        for (backend, reason), count in sorted(self.retries.items()):
+            out.append(f'fleet_retries_total{{backend="{_label(backend)}",reason="{reason}"}} {count}')
         out += ["# HELP fleet_in_flight Requests being served now.", "# TYPE fleet_in_flight gauge"]
         out.append(f"fleet_in_flight {self.in_flight}")
+        out += ["# HELP fleet_draining 1 while the router drains before exiting.", "# TYPE fleet_draining gauge"]
+        out.append(f"fleet_draining {int(draining)}")
         out += [
-            "# HELP fleet_backend_in_flight Requests at each backend now.",
-            "# TYPE fleet_backend_in_flight gauge",
+            "# HELP fleet_model_map_reloads_total Model-map files applied or rejected since start.",
+            "# TYPE fleet_model_map_reloads_total counter",
         ]
-        for name, count in sorted(backend_in_flight.items()):
-            out.append(f'fleet_backend_in_flight{{backend="{_label(name)}"}} {count}')
+        for result in ("applied", "rejected"):
+            out.append(f'fleet_model_map_reloads_total{{result="{result}"}} {self.reloads[result]}')
+        out += backend_lines(backends)
         out += self._histograms()
         out += [
             "# HELP fleet_streamed_lines_total Response lines relayed, by model and backend.",

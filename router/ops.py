@@ -1,9 +1,10 @@
 """The router's own endpoints: Ollama's banner, liveness, readiness, metrics and fleet status.
 
 ``/healthz`` says the process serves requests. ``/readyz`` says it should receive traffic: a model map
-is loaded and the router is not draining. Backend health is deliberately not part of readiness: a
-router that went unready whenever a GPU pool did would take the healthy pools' traffic down with it;
-backend health is in ``/fleet/status`` and ``/metrics`` instead.
+is loaded and the router is not draining (after SIGTERM it answers 503 while answers in flight finish).
+Backend health is deliberately not part of readiness: a router that went unready whenever a GPU pool
+did would take the healthy pools' traffic down with it; backend health is in ``/fleet/status`` and
+``/metrics`` instead.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ def ops_handlers(state: FleetState) -> dict[str, Handler]:
 
     async def metrics(ctx: RequestContext, scope: Scope, receive: Receive, send: Send) -> None:
         ctx.endpoint = "metrics"
-        in_flight = {name: backend.in_flight for name, backend in state.backends.by_name.items()}
-        await send_bytes(ctx, send, 200, state.metrics.render(in_flight).encode(), content_type=PROMETHEUS)
+        gauges = [backend.gauges() for backend in state.backends.by_name.values()]
+        body = state.metrics.render(gauges, state.draining).encode()
+        await send_bytes(ctx, send, 200, body, content_type=PROMETHEUS)
 
     async def fleet_status(ctx: RequestContext, scope: Scope, receive: Receive, send: Send) -> None:
         ctx.endpoint = "fleet_status"

@@ -1,50 +1,34 @@
-"""Forwarding one request to the first backend that answers, and relaying that answer.
+"""Forwarding one request and delivering the outcome to the client, whatever it turned out to be.
 
-Candidates come from :func:`router.selection.candidates`, best first. Before the first response byte a
-failure is not the client's problem yet: a connection that cannot be made, or an answer of 502, 503 or
-504, moves the request to the next candidate (the body is in memory, so it can be sent again). A
-first-byte timeout does not: the backend may be working on it, and trying elsewhere would double the
-wait and the work. When every candidate failed the client gets 502 (unreachable) or 504 (timeout) in its
-path's error shape, naming the backend.
+:func:`router.attempts.first_answer` finds the answer (retries and fallback happen there, before the
+first byte); :func:`deliver` turns its outcome into the client's response:
 
-Each attempt counts in its backend's ``in_flight`` until the relayed answer ends, and its outcome feeds
-the backend's health and circuit breaker.
+- an :class:`~router.attempts.Answer` is relayed as it streams (:func:`router.relay.relay`);
+- a :class:`~router.attempts.Buffered` backend answer is sent as read, with ``X-Fleet-Backend``;
+- a :class:`~router.attempts.Failure` becomes 502 (unreachable) or 504 (timeout) naming the backend;
+- :class:`~router.selection.Unavailable` (every circuit open, or every queue full) becomes a 503 with
+  ``Retry-After``.
+
+Errors take the path's shape (Ollama's or OpenAI's). A client that hangs up at any point, waiting in a
+queue, for a connection, for the first byte or mid-stream, cancels the work and closes the upstream.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
 
 from starlette.types import Receive, Scope, Send
 
-from router.backends import Backend
+from router.attempts import Answer, Buffered, Failure, Outcome, Outgoing, first_answer
 from router.context import RequestContext
 from router.disconnect import DisconnectWatcher
-from router.headers import request_head
+from router.headers import response_headers
 from router.relay import relay
-from router.responses import send_error
+from router.responses import send_bytes, send_error
+from router.selection import Choice, Unavailable
 from router.state import FleetState
-from router.upstream import UpstreamError, UpstreamResponse, UpstreamTimeout, exchange
-
-RETRY_STATUSES = frozenset({502, 503, 504})
-"""Backend answers that send the request on to the next candidate (when there is one)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """The request as it goes upstream: method, target (path and query), body, and HEAD-ness."""
-
-    method: str
-    target: bytes
-    body: bytes
-
-    @property
-    def head_only(self) -> bool:
-        """A HEAD request's response has no body, whatever its headers say."""
-        return self.method == "HEAD"
+from router.upstream import UpstreamTimeout
 
 
 def upstream_target(scope: Scope) -> bytes:
@@ -55,58 +39,9 @@ def upstream_target(scope: Scope) -> bytes:
     return target + b"?" + query if query else target
 
 
-async def _attempt(ctx: RequestContext, state: FleetState, outgoing: Outgoing, backend: Backend) -> UpstreamResponse:
-    head = request_head(
-        outgoing.method,
-        outgoing.target,
-        backend.host_header,
-        ctx.request_headers,
-        request_id=ctx.request_id_bytes,
-        content_length=len(outgoing.body),
-    )
-    backend.circuit.on_dispatch()
-    started = time.perf_counter()
-    upstream = await exchange(backend.pool, head + outgoing.body, state.timeouts, head_only=outgoing.head_only)
-    state.metrics.first_byte(backend.name, time.perf_counter() - started)
-    return upstream
-
-
-async def first_answer(
-    ctx: RequestContext, state: FleetState, outgoing: Outgoing, chosen: list[Backend]
-) -> tuple[UpstreamResponse, Backend] | tuple[UpstreamError, Backend]:
-    """The first usable answer among ``chosen`` (its backend's ``in_flight`` stays raised), or the last failure."""
-    failure: tuple[UpstreamError, Backend] | None = None
-    for index, backend in enumerate(chosen):
-        backend.in_flight += 1
-        try:
-            upstream = await _attempt(ctx, state, outgoing, backend)
-        except UpstreamError as error:
-            backend.in_flight -= 1
-            backend.record_failure(str(error))
-            failure = (error, backend)
-            if isinstance(error, UpstreamTimeout) and error.phase == "first byte":
-                break
-            continue
-        except BaseException:
-            backend.in_flight -= 1
-            raise
-        if upstream.status in (502, 504):
-            backend.record_failure(f"answered {upstream.status}")
-        else:
-            backend.record_success()
-        if upstream.status in RETRY_STATUSES and index + 1 < len(chosen):
-            upstream.abort()
-            backend.in_flight -= 1
-            continue
-        return upstream, backend
-    assert failure is not None, "first_answer needs at least one candidate"
-    return failure
-
-
-async def send_failure(
-    ctx: RequestContext, state: FleetState, send: Send, error: UpstreamError, backend: Backend
-) -> None:
-    """The client's answer when no backend could be used: 502 or 504, naming the backend."""
+async def send_failure(ctx: RequestContext, state: FleetState, send: Send, failure: Failure) -> None:
+    """The client's answer when no backend answered: 502 or 504, naming the backend."""
+    error, backend = failure.error, failure.backend
     if isinstance(error, UpstreamTimeout):
         state.metrics.error(ctx.endpoint, "timeout")
         message = f"backend {backend.name} timed out: {error}"
@@ -117,8 +52,25 @@ async def send_failure(
     await send_error(ctx, send, error.status, message, [(b"x-fleet-backend", backend.name_header)])
 
 
-Obtained = tuple[UpstreamResponse, Backend] | tuple[UpstreamError, Backend]
-"""A backend's response head (its ``in_flight`` raised), or why no backend could give one."""
+async def send_buffered(ctx: RequestContext, send: Send, answer: Buffered) -> None:
+    """A backend's complete answer, as it sent it (its end-to-end headers, then the router's)."""
+    ctx.backend = answer.backend.name
+    headers = [(name, value) for name, value in response_headers(answer.headers) if name != b"content-length"]
+    headers.append((b"x-fleet-backend", answer.backend.name_header))
+    await send_bytes(ctx, send, answer.status, answer.body, content_type=None, headers=headers)
+
+
+async def send_unavailable(ctx: RequestContext, state: FleetState, send: Send, refusal: Unavailable) -> None:
+    """503 with ``Retry-After``: every candidate's circuit is open, or every queue is full."""
+    state.metrics.error(ctx.endpoint, refusal.reason)
+    await send_error(ctx, send, 503, refusal.message, [(b"retry-after", b"%d" % refusal.retry_after)])
+
+
+async def _finish(ctx: RequestContext, state: FleetState, send: Send, outcome: Buffered | Failure) -> None:
+    if isinstance(outcome, Buffered):
+        await send_buffered(ctx, send, outcome)
+    else:
+        await send_failure(ctx, state, send, outcome)
 
 
 async def deliver(
@@ -126,30 +78,36 @@ async def deliver(
     state: FleetState,
     receive: Receive,
     send: Send,
-    obtain: Callable[[], Awaitable[Obtained]],
+    obtain: Callable[[], Awaitable[Outcome]],
     *,
     body_read: bool = True,
 ) -> None:
-    """Get a response head with ``obtain`` and relay it; absorb a client disconnect at any point.
+    """Get an outcome with ``obtain`` and deliver it; absorb a client disconnect at any point.
 
     With ``body_read`` false, ``obtain`` is still consuming the request body (an upload), so the
     disconnect watcher starts only once the response head has arrived.
     """
     watcher = DisconnectWatcher(receive) if body_read else None
     try:
-        result, backend = await obtain()
-        ctx.backend = backend.name
-        if isinstance(result, UpstreamError):
+        try:
+            outcome = await obtain()
+        except Unavailable as refusal:
             if watcher is not None:
                 watcher.finishing = True
-            await send_failure(ctx, state, send, result, backend)
+            await send_unavailable(ctx, state, send, refusal)
             return
+        if not isinstance(outcome, Answer):
+            if watcher is not None:
+                watcher.finishing = True
+            await _finish(ctx, state, send, outcome)
+            return
+        ctx.backend = outcome.backend.name
         try:
             watcher = watcher or DisconnectWatcher(receive)
-            await relay(ctx, state.metrics, send, result, backend, watcher=watcher)
+            upstream, replica = outcome.upstream, outcome.replica
+            await relay(ctx, state.metrics, send, upstream, replica, backend=outcome.backend, watcher=watcher)
         finally:
-            result.abort()
-            backend.in_flight -= 1
+            outcome.finish()
     except asyncio.CancelledError:
         if watcher is None or not watcher.fired:
             raise
@@ -161,10 +119,16 @@ async def deliver(
 
 
 async def forward(
-    ctx: RequestContext, state: FleetState, receive: Receive, send: Send, outgoing: Outgoing, *, chosen: list[Backend]
+    ctx: RequestContext,
+    state: FleetState,
+    receive: Receive,
+    send: Send,
+    outgoing: Outgoing,
+    *,
+    options: Sequence[Choice],
 ) -> None:
-    """Send ``outgoing`` to the first of ``chosen`` that answers and relay the answer to the client."""
-    await deliver(ctx, state, receive, send, lambda: first_answer(ctx, state, outgoing, chosen))
+    """Send ``outgoing`` to the best of ``options`` that answers and deliver the outcome to the client."""
+    await deliver(ctx, state, receive, send, lambda: first_answer(ctx, state, outgoing, options))
 
 
 def client_gone(ctx: RequestContext, state: FleetState) -> None:

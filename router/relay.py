@@ -6,10 +6,17 @@ first byte, the status (200) is already gone, so the stream ends with one final 
 which is how Ollama itself reports a mid-stream error (ollama-api.md §1c): ``{"error": "..."}`` on an
 NDJSON stream, a ``data: {"error": {...}}`` event (and no ``[DONE]``) on an SSE stream. A body that is
 neither (a sized JSON answer) cannot be completed honestly, so the client's connection is closed instead.
+The failure is counted (``fleet_errors_total{reason="midstream"}``), logged with the request id, and
+counts against the replica's circuit. There is no silent retry after the first byte.
+
+The same final line ends a stream the server cancels because the drain deadline passed (the router is
+shutting down), so the client learns why its answer stopped; a client that hung up gets nothing more.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -21,6 +28,7 @@ from router.context import RequestContext
 from router.disconnect import DisconnectWatcher
 from router.headers import header, response_headers
 from router.metrics import Metrics
+from router.replicas import Replica
 from router.responses import ollama_error, openai_error_object
 from router.upstream import UpstreamError, UpstreamResponse
 
@@ -67,13 +75,30 @@ def _headers(ctx: RequestContext, upstream: UpstreamResponse, backend: Backend) 
     return headers
 
 
+SHUTDOWN_MESSAGE = "the router shut down before the answer was complete; please retry"
+
+
+async def _end_with_error(send: Send, fmt: str | None, tail: bytes, message: str) -> None:
+    """Close a started stream with its final error line (a body of unknown format just ends)."""
+    if fmt is not None:
+        line = final_error_line(fmt, tail, message)
+        with contextlib.suppress(Exception):
+            await send({"type": "http.response.body", "body": line, "more_body": False})
+
+
+def _log_failure(backend: Backend, replica: Replica, error: UpstreamError) -> None:
+    extra = {"backend": backend.name, "replica": replica.address, "reason": str(error)}
+    logger.warning("stream failed", extra=extra)
+
+
 async def relay(
     ctx: RequestContext,
     metrics: Metrics,
     send: Send,
     upstream: UpstreamResponse,
-    backend: Backend,
+    replica: Replica,
     *,
+    backend: Backend,
     watcher: DisconnectWatcher,
 ) -> None:
     """Send the backend's response to the client, chunk by chunk as it arrives."""
@@ -92,14 +117,17 @@ async def relay(
     except UpstreamError as error:
         watcher.finishing = True
         upstream.abort()
-        backend.record_failure(str(error))
+        replica.record_failure(str(error))
         metrics.error(ctx.endpoint, "midstream")
-        message = f"backend {backend.name} failed during the response: {error}"
-        logger.warning("stream failed", extra={"backend": backend.name, "reason": str(error)})
-        if fmt is not None:
-            line = final_error_line(fmt, tail, message)
-            await send({"type": "http.response.body", "body": line, "more_body": False})
+        _log_failure(backend, replica, error)
+        await _end_with_error(send, fmt, tail, f"backend {backend.name} failed during the response: {error}")
         return
+    except asyncio.CancelledError:
+        if not watcher.fired:
+            watcher.finishing = True
+            metrics.error(ctx.endpoint, "shutdown")
+            await _end_with_error(send, fmt, tail, SHUTDOWN_MESSAGE)
+        raise
     finally:
         metrics.stream_done(ctx.model, backend.name, time.perf_counter() - started, lines)
     upstream.close()

@@ -4,8 +4,9 @@ One handler class serves every entry of :data:`router.catalog.ROUTED` (and the `
 it reads the body once, finds the model (``model``, or legacy ``name`` where Ollama accepts it),
 refuses it with that endpoint's own wording when it is missing, invalid or unserved, rewrites an alias
 in the body, and picks the backends. ``X-Fleet-Backend: <name>`` sends the request to that backend
-whatever the map says. ``delete`` and unloads go to every backend of the route; everything else to the
-best candidate, with retries before the first byte.
+whatever the map says. ``delete`` and unloads go to every backend (every replica) of the route;
+everything else to the best candidate, with retries and fallback before the first byte
+(:mod:`router.attempts`).
 """
 
 from __future__ import annotations
@@ -18,19 +19,17 @@ from starlette.types import Receive, Scope, Send
 
 from config.names import InvalidModelNameError
 from router.access import Access
+from router.attempts import Outgoing
 from router.backends import Backend
 from router.body import ClientGone, Refused, decode_object, model_field, read_body
 from router.catalog import OPENAI_PASSTHROUGH, RoutedEndpoint
 from router.context import RequestContext
 from router.fanout import fan_out
-from router.proxy import Outgoing, client_gone, forward, upstream_target
+from router.proxy import client_gone, forward, upstream_target
 from router.responses import send_error
 from router.routing import UNROUTED, Resolution
-from router.selection import candidates
+from router.selection import Choice, choices
 from router.state import FleetState
-
-BUSY = "server busy, please try again.  maximum pending requests exceeded"
-"""Ollama's own 503 wording when its queue is full: what a route at its in-flight cap answers."""
 
 _ZERO_DURATION = re.compile(r"[+-]?(?:(?:0+\.?0*|\.0+)(?:ns|us|µs|μs|ms|s|m|h))+|[+-]?0+(?:\.0*)?")
 
@@ -73,7 +72,7 @@ class RoutedHandler:
         state = self.state
         ctx.endpoint = self.spec.name
         try:
-            outgoing, backends, everywhere = await self._plan(ctx, scope, receive)
+            outgoing, options, everywhere = await self._plan(ctx, scope, receive)
         except Refused as refusal:
             state.metrics.error(ctx.endpoint, "refused" if refusal.status >= 500 else "bad_request")
             await send_error(ctx, send, refusal.status, refusal.message)
@@ -82,13 +81,13 @@ class RoutedHandler:
             client_gone(ctx, state)
             return
         if everywhere:
-            await fan_out(ctx, state, send, outgoing, backends)
+            await fan_out(ctx, state, send, outgoing, [option.backend for option in options])
         else:
-            await forward(ctx, state, receive, send, outgoing, chosen=backends)
+            await forward(ctx, state, receive, send, outgoing, options=options)
         if self.spec.access is Access.ADMIN or everywhere:
             state.listings.clear()
 
-    async def _plan(self, ctx: RequestContext, scope: Scope, receive: Receive) -> tuple[Outgoing, list[Backend], bool]:
+    async def _plan(self, ctx: RequestContext, scope: Scope, receive: Receive) -> tuple[Outgoing, list[Choice], bool]:
         spec, state = self.spec, self.state
         body = await read_body(receive, state.settings.max_body_bytes, ctx.content_length)
         if spec is OPENAI_PASSTHROUGH and not body.strip():
@@ -104,16 +103,14 @@ class RoutedHandler:
         if resolution is not None and resolution.rewrite is not None:
             document[key] = resolution.rewrite
             body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
-        outgoing = Outgoing(ctx.method, upstream_target(scope), body)
         if named is not None:
-            return outgoing, [named], False
+            return Outgoing(ctx.method, upstream_target(scope), body), [Choice(named)], False
         assert resolution is not None
+        routed = resolution.model != UNROUTED
+        outgoing = Outgoing(ctx.method, upstream_target(scope), body, model_fallback=routed)
         if spec.everywhere or (spec.unload_field is not None and is_unload(document, spec.unload_field)):
             return outgoing, self._everywhere(resolution), True
-        chosen = candidates(resolution.targets, state.backends.by_name)
-        if not chosen:
-            raise Refused(503, BUSY)
-        return outgoing, chosen, False
+        return outgoing, choices(resolution.targets, state.backends.by_name), False
 
     def _resolve(self, name: str) -> Resolution | None:
         spec = self.spec
@@ -124,7 +121,6 @@ class RoutedHandler:
         except InvalidModelNameError:
             raise Refused(spec.invalid.status, spec.invalid.render(name)) from None
 
-    def _everywhere(self, resolution: Resolution) -> list[Backend]:
+    def _everywhere(self, resolution: Resolution) -> list[Choice]:
         targets = sorted(resolution.targets, key=lambda target: target.priority)
-        found = (self.state.backend(target.name) for target in targets)
-        return [backend for backend in found if backend is not None]
+        return choices(targets, self.state.backends.by_name)

@@ -16,11 +16,28 @@ environment                    flag                            default
 ``FLEET_LISTING_TIMEOUT``      —                               ``5`` s per backend for merged listings
 ``FLEET_LISTING_CACHE``        —                               ``1`` s that a merged listing is reused (0: off)
 ``FLEET_LOG_LEVEL``            —                               ``info``
+``FLEET_RETRY_DEADLINE``       —                               ``30`` s after which no other backend is tried
+``FLEET_CIRCUIT_FAILURES``     —                               ``3`` consecutive failures open a circuit
+``FLEET_CIRCUIT_OPEN_SECONDS`` —                               ``10`` s an open circuit waits for a trial
+``FLEET_PROBE_INTERVAL``       —                               ``5`` s between health probes, ±20 % (0: off)
+``FLEET_PROBE_TIMEOUT``        —                               ``2`` s for a probe's answer
+``FLEET_RESOLVE_INTERVAL``     —                               ``10`` s between DNS looks (``resolve: true``)
+``FLEET_QUEUE_LENGTH``         —                               ``64`` requests waiting per full backend
+``FLEET_QUEUE_WAIT``           —                               ``30`` s a request may wait for a slot
+``FLEET_RELOAD_INTERVAL``      —                               ``1`` s between model-map file checks (0: off)
+``FLEET_DRAIN_SECONDS``        —                               ``30`` s from SIGTERM to exit, at most
+``FLEET_DRAIN_NOTICE_SECONDS`` —                               ``3`` s unready but still accepting
 =============================  ==============================  ======================================
 
 Keys and origins are comma-separated; blanks around commas are ignored. There is no total timeout: a
 long answer that keeps streaming is never cut. A bad value is refused at start-up with a message that
 names the variable, the value and what is expected.
+
+Draining: on SIGTERM ``/readyz`` answers 503 at once; for ``FLEET_DRAIN_NOTICE_SECONDS`` the router
+still accepts and serves new requests (load balancers take that long to notice), then it stops
+listening and waits for requests in flight until ``FLEET_DRAIN_SECONDS`` after the signal; streams still
+running then end with a final error line. Keep ``FLEET_DRAIN_SECONDS`` below the pod's
+``terminationGracePeriodSeconds`` minus its preStop sleep.
 """
 
 from __future__ import annotations
@@ -28,8 +45,9 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
@@ -55,6 +73,41 @@ class RouterSettings:
     listing_timeout: float = 5.0
     listing_cache: float = 1.0
     log_level: str = "info"
+    retry_deadline: float = 30.0
+    circuit_failures: int = 3
+    circuit_open_seconds: float = 10.0
+    probe_interval: float = 5.0
+    probe_timeout: float = 2.0
+    resolve_interval: float = 10.0
+    queue_length: int = 64
+    queue_wait: float = 30.0
+    reload_interval: float = 1.0
+    drain_seconds: float = 30.0
+    drain_notice_seconds: float = 3.0
+
+
+NUMBERS: tuple[tuple[str, str, bool, bool], ...] = (
+    ("max_body_bytes", "FLEET_MAX_BODY_BYTES", True, False),
+    ("connect_timeout", "FLEET_CONNECT_TIMEOUT", False, False),
+    ("first_byte_timeout", "FLEET_FIRST_BYTE_TIMEOUT", False, False),
+    ("idle_timeout", "FLEET_IDLE_TIMEOUT", False, False),
+    ("listing_timeout", "FLEET_LISTING_TIMEOUT", False, False),
+    ("listing_cache", "FLEET_LISTING_CACHE", False, True),
+    ("retry_deadline", "FLEET_RETRY_DEADLINE", False, True),
+    ("circuit_failures", "FLEET_CIRCUIT_FAILURES", True, False),
+    ("circuit_open_seconds", "FLEET_CIRCUIT_OPEN_SECONDS", False, False),
+    ("probe_interval", "FLEET_PROBE_INTERVAL", False, True),
+    ("probe_timeout", "FLEET_PROBE_TIMEOUT", False, False),
+    ("resolve_interval", "FLEET_RESOLVE_INTERVAL", False, False),
+    ("queue_length", "FLEET_QUEUE_LENGTH", True, True),
+    ("queue_wait", "FLEET_QUEUE_WAIT", False, False),
+    ("reload_interval", "FLEET_RELOAD_INTERVAL", False, True),
+    ("drain_seconds", "FLEET_DRAIN_SECONDS", False, False),
+    ("drain_notice_seconds", "FLEET_DRAIN_NOTICE_SECONDS", False, True),
+)
+"""Numeric settings: field, variable, whole number or not, and whether 0 is allowed."""
+
+_DEFAULTS: dict[str, Any] = {field.name: field.default for field in fields(RouterSettings)}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,6 +149,21 @@ def _port(name: str, value: str | None) -> int:
     return port
 
 
+def _numbers(env: Mapping[str, str]) -> dict[str, Any]:
+    """Every numeric setting that ``env`` sets, validated (absent ones keep their defaults)."""
+    values: dict[str, Any] = {}
+    for field, name, integer, zero in NUMBERS:
+        default = float(_DEFAULTS[field])
+        number = _number(name, env.get(name), default, integer=integer, zero=zero)
+        values[field] = int(number) if integer else number
+    if values["drain_notice_seconds"] >= values["drain_seconds"]:
+        raise SettingsError(
+            f"FLEET_DRAIN_NOTICE_SECONDS: must be less than FLEET_DRAIN_SECONDS ({values['drain_seconds']:g}), "
+            f"got {values['drain_notice_seconds']:g}"
+        )
+    return values
+
+
 def load_settings(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> RouterSettings:
     """Settings from ``env`` (default ``os.environ``) with ``argv`` flags taking precedence."""
     env = os.environ if env is None else env
@@ -106,18 +174,13 @@ def load_settings(argv: Sequence[str] | None = None, env: Mapping[str, str] | No
     log_level = env.get("FLEET_LOG_LEVEL", "info").strip().lower() or "info"
     if log_level not in LOG_LEVELS:
         raise SettingsError(f"FLEET_LOG_LEVEL: expected one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
-    return RouterSettings(
+    base = RouterSettings(
         model_map=Path(model_map),
         host=args.host or env.get("FLEET_HOST") or "0.0.0.0",
         port=_port("--port" if args.port else "FLEET_PORT", args.port or env.get("FLEET_PORT")),
         api_keys=_csv(env.get("FLEET_API_KEYS")),
         admin_keys=_csv(env.get("FLEET_ADMIN_KEYS")),
         origins=_csv(env.get("FLEET_ORIGINS")),
-        max_body_bytes=int(_number("FLEET_MAX_BODY_BYTES", env.get("FLEET_MAX_BODY_BYTES"), 32 << 20, integer=True)),
-        connect_timeout=_number("FLEET_CONNECT_TIMEOUT", env.get("FLEET_CONNECT_TIMEOUT"), 5.0),
-        first_byte_timeout=_number("FLEET_FIRST_BYTE_TIMEOUT", env.get("FLEET_FIRST_BYTE_TIMEOUT"), 600.0),
-        idle_timeout=_number("FLEET_IDLE_TIMEOUT", env.get("FLEET_IDLE_TIMEOUT"), 120.0),
-        listing_timeout=_number("FLEET_LISTING_TIMEOUT", env.get("FLEET_LISTING_TIMEOUT"), 5.0),
-        listing_cache=_number("FLEET_LISTING_CACHE", env.get("FLEET_LISTING_CACHE"), 1.0, zero=True),
         log_level=log_level,
     )
+    return replace(base, **_numbers(env))

@@ -2,21 +2,31 @@
 
 The routing table is one reference, :attr:`FleetState.table`. :meth:`FleetState.swap_map` replaces it
 atomically (a single assignment on the event loop's thread), so a reload never shows a request half of
-one map and half of another; backends whose name and URL survive keep their pools and counters.
-The lifespan owns the state's network resources and closes them on shutdown.
+one map and half of another. Backends whose name, URL and ``resolve`` flag survive keep their pools,
+counters and circuits; the others are retired, and requests already using them keep their objects and
+finish on them. The lifespan owns the state's network resources and background tasks and closes them.
 """
 
 from __future__ import annotations
 
+import time
+
+from config.errors import ConfigError
 from config.model_map import ModelMap
 from router.access import KeyChecker
+from router.admission import QueueLimits
 from router.backends import Backend, BackendRegistry
 from router.cache import ListingCache
+from router.circuit import CircuitPolicy
 from router.cors import CorsPolicy
 from router.metrics import Metrics
 from router.routing import RoutingTable
 from router.settings import RouterSettings
 from router.upstream import Timeouts
+
+
+def _utc(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
 class FleetState:
@@ -27,20 +37,38 @@ class FleetState:
         self.keys = KeyChecker(settings.api_keys, settings.admin_keys)
         self.cors = CorsPolicy(settings.origins)
         self.metrics = Metrics()
-        self.backends = BackendRegistry(settings.connect_timeout)
+        policy = CircuitPolicy(settings.circuit_failures, settings.circuit_open_seconds)
+        self.backends = BackendRegistry(settings.connect_timeout, policy)
         self.timeouts = Timeouts(settings.connect_timeout, settings.first_byte_timeout, settings.idle_timeout)
         self.listing_timeouts = Timeouts(settings.connect_timeout, settings.listing_timeout, settings.listing_timeout)
+        self.probe_timeouts = Timeouts(settings.connect_timeout, settings.probe_timeout, settings.probe_timeout)
+        self.queue_limits = QueueLimits(settings.queue_length, settings.queue_wait)
         self.listings = ListingCache(settings.listing_cache)
         self.draining = False
         self.table = RoutingTable(model_map)
         self.backends.sync(list(model_map.backends))
+        self.map_loaded_at = time.time()
+        self.reload_error: dict[str, object] | None = None
 
-    def swap_map(self, model_map: ModelMap) -> list[Backend]:
-        """Make ``model_map`` the live map; returns the backends that left it (to be closed)."""
+    def swap_map(self, model_map: ModelMap) -> tuple[list[Backend], list[Backend]]:
+        """Make ``model_map`` the live map; returns the backends added and those retired."""
         table = RoutingTable(model_map)
-        removed = self.backends.sync(list(model_map.backends))
+        added, removed = self.backends.sync(list(model_map.backends))
         self.table = table
-        return removed
+        self.map_loaded_at = time.time()
+        self.reload_error = None
+        self.listings.clear()
+        self.metrics.reloads["applied"] += 1
+        return added, removed
+
+    def reject_map(self, error: ConfigError) -> None:
+        """Remember why a new map file was refused (the old map stays in force)."""
+        self.reload_error = {
+            "time": _utc(time.time()),
+            "source": error.source,
+            "problems": [str(problem) for problem in error.problems],
+        }
+        self.metrics.reloads["rejected"] += 1
 
     def backend(self, name: str) -> Backend | None:
         """A backend of the live map by name."""
@@ -50,6 +78,12 @@ class FleetState:
         """What ``/fleet/status`` answers."""
         return {
             "model_map_version": self.table.version,
+            "model_map": {
+                "path": str(self.settings.model_map),
+                "version": self.table.version,
+                "loaded_at": _utc(self.map_loaded_at),
+                "last_reload_error": self.reload_error,
+            },
             "draining": self.draining,
             "in_flight": self.metrics.in_flight,
             "backends": [backend.status() for backend in self.backends.by_name.values()],

@@ -44,7 +44,7 @@ def _free_port() -> int:
 def _router(model_map: Path, log: Path) -> Iterator[str]:
     """The real router in its own process; its JSON log goes to ``log`` and is shown if anything fails."""
     port = _free_port()
-    env = {**os.environ, "FLEET_API_KEYS": "", "FLEET_ADMIN_KEYS": ""}
+    env = {**os.environ, "FLEET_API_KEYS": "", "FLEET_ADMIN_KEYS": "", "FLEET_DRAIN_NOTICE_SECONDS": "0"}
     command = [sys.executable, "-m", "router", "--model-map", str(model_map), "--host", "127.0.0.1"]
     with log.open("wb") as sink:
         process = subprocess.Popen([*command, "--port", str(port)], cwd=ROOT, env=env, stdout=sink, stderr=sink)

@@ -6,7 +6,9 @@ is too and the whole stack can be dropped at once. Nothing ever scans the idle c
 makes httpcore's pool collapse at a few hundred streams, perf-baseline.md).
 
 The pool owns every connection it made, idle or lent out, and :meth:`ConnectionPool.aclose` closes them
-all, so shutting the router down never leaks a socket.
+all, so shutting the router down never leaks a socket. :meth:`ConnectionPool.retire` is the gentle
+version for a replica or backend that left the map while answers are still streaming from it: no new
+requests, idle connections closed now, each lent connection closed when its answer ends.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ class ConnectionPool:
     async def checkout(self) -> tuple[UpstreamConnection, bool]:
         """A connection for one request, and whether it was reused (a reused one may be stale)."""
         if self._closed:
-            raise UpstreamConnectError("the router is shutting down")
+            raise UpstreamConnectError("this backend's connections are closed: it left the map, or the router stops")
         idle = self._idle
         while idle:
             conn = idle.pop()
@@ -78,6 +80,16 @@ class ConnectionPool:
         """Close a connection that must not be reused (failed, abandoned, or the client left)."""
         self._lent.discard(conn)
         conn.abort()
+
+    @property
+    def retired(self) -> bool:
+        """Whether the pool takes no more requests (retired or closed)."""
+        return self._closed
+
+    def retire(self) -> None:
+        """Take no more requests; close idle connections now and lent ones when their answer ends."""
+        self._closed = True
+        self._drop_all_idle()
 
     async def aclose(self) -> None:
         """Close every connection, idle or lent; later checkouts fail."""

@@ -68,6 +68,11 @@ class SimulatedOllama:
         return f"http://{_url_host(self.config.host)}:{self._port}"
 
     @property
+    def open_connections(self) -> int:
+        """Client connections open right now: how a test sees a proxy hang up before any answer."""
+        return len(self._connections)
+
+    @property
     def serving(self) -> bool:
         """Whether it is listening now."""
         return self._server is not None

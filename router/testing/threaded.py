@@ -72,6 +72,11 @@ class RunningSim:
         return self.server.faults
 
     @property
+    def open_connections(self) -> int:
+        """Client connections open right now (see :attr:`SimulatedOllama.open_connections`)."""
+        return self.server.open_connections
+
+    @property
     def state(self) -> SimState:
         """Installed models, blobs and loaded models (read it, don't change it, while requests run)."""
         return self.server.state

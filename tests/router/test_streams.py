@@ -114,14 +114,13 @@ def test_a_client_hanging_up_while_a_cold_model_loads_closes_the_upstream() -> N
         running_router(model_map({"cold": sim.url}, {"llama3.2:3b": ["cold"]})) as router,
     ):
         sim.faults.first_byte_delay = 60.0
-        live = sim.server._connections
         host, port = router.url.removeprefix("http://").split(":")
         body = json.dumps(CHAT).encode()
         with socket.create_connection((host, int(port)), timeout=10) as sock:
             sock.sendall(b"POST /api/chat HTTP/1.1\r\nhost: r\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
             assert sim.observed.wait_until(lambda seen: len(seen.requests) == 1, timeout=10)
-            assert len(live) == 1, "the router's connection waits for the first byte"
-        assert eventually(lambda: not live, 10), "the simulated backend saw the router hang up"
+            assert sim.open_connections == 1, "the router's connection waits for the first byte"
+        assert eventually(lambda: sim.open_connections == 0, 10), "the simulated backend saw the router hang up"
         backend = router.state.backend("cold")
         assert backend is not None
         assert eventually(lambda: backend.in_flight == 0 and backend.replicas[0].in_flight == 0, 10)

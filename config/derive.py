@@ -54,11 +54,8 @@ def _implied_routes(stack: StackConfig) -> dict[str, Route]:
 def derive_model_map(stack: StackConfig) -> ModelMap:
     """The model-map document for ``stack``, exactly what the ConfigMap holds and the router reads."""
     routes = _implied_routes(stack)
-    for spec in stack.routes:
-        routes[model_key(spec.model)] = Route(
-            model=spec.model,
-            backends=[RouteTarget(name=t.name, priority=t.priority, weight=t.weight) for t in spec.backends],
-        )
+    for route in stack.routes:
+        routes[model_key(route.model)] = route
     return ModelMap(
         backends=[pool_backend(pool, stack.cluster.namespace) for pool in stack.pools],
         routes=list(routes.values()),

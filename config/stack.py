@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import Discriminator, Field, Tag, WithJsonSchema, field_validator, model_validator
 
 from config.base import CamelModel
-from config.model_map import BackendName
+from config.model_map import Route
 from config.names import InvalidModelNameError, canonical_name
 
 PoolName = Annotated[
@@ -155,33 +155,6 @@ ClusterSpec = Annotated[
 ]
 
 
-class RouteBackendSpec(CamelModel):
-    """A pool serving a route; lower priority first, weight shares traffic within a priority."""
-
-    name: BackendName
-    priority: Annotated[int, Field(ge=0)] = 0
-    weight: Annotated[float, Field(gt=0)] = 1.0
-
-
-class RouteSpec(CamelModel):
-    """An explicit route: replaces what the pools' model lists imply for this model."""
-
-    model: str
-    backends: Annotated[list[RouteBackendSpec], Field(min_length=1)]
-
-    @field_validator("model")
-    @classmethod
-    def _model(cls, value: str) -> str:
-        return _canonical_models([value])[0]
-
-    @field_validator("backends", mode="before")
-    @classmethod
-    def _names(cls, value: Any) -> Any:
-        if not isinstance(value, list):
-            return value
-        return [{"name": item, "priority": i} if isinstance(item, str) else item for i, item in enumerate(value)]
-
-
 _SECRET_SCHEMA: dict[str, Any] = {
     "description": "Set with `pulumi config set --secret --path router.apiKeys 'key1,key2'`.",
     "anyOf": [
@@ -315,7 +288,7 @@ class StackConfig(CamelModel):
     region: str | None = Field(default=None, alias="gcp:region")
     cluster: ClusterSpec = GkeClusterSpec()
     pools: Annotated[list[PoolSpec], Field(min_length=1)]
-    routes: list[RouteSpec] = Field(default_factory=list)
+    routes: list[Route] = Field(default_factory=list, description="Replaces what the pools imply for a model.")
     aliases: dict[str, str] = Field(default_factory=dict)
     default_pool: str | None = None
     router: RouterSpec = RouterSpec()

@@ -11,7 +11,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 NODE_STAMP := node_modules/.package-lock.json
 
-.PHONY: help venv demo test lint types unit policy checkov check-config plan schema bench preview up fmt clean
+.PHONY: help venv demo test lint types unit policy checkov check-config plan schema bench bench-quick bench-profile preview up fmt clean
 
 help:
 	@echo "make demo | test | check-config STACK=dev | plan STACK=dev | bench | preview STACK=dev | up STACK=dev"
@@ -64,8 +64,16 @@ schema: $(STAMP)
 plan: $(STAMP)
 	$(PY) -m infra.plan --stack $(STACK) --out build/plan/$(STACK)
 
+# needs `apt-get install -y nginx wrk` (without them it says so and measures what it can)
 bench: $(STAMP)
 	$(PY) -m bench
+
+bench-quick: $(STAMP)
+	$(PY) -m bench --quick
+
+bench-profile: $(STAMP)
+	$(VENV)/bin/pip install --quiet py-spy==0.4.3
+	$(PY) -m bench --profile-only
 
 preview: $(STAMP)
 	pulumi preview --stack $(STACK)

@@ -17,8 +17,39 @@ from starlette.types import Scope
 _GOOD_ID = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")
 
 
+class _RequestIds:
+    """16 hex digits: a random per-process prefix (8) and a counter (8), so no ``os.urandom`` per request.
+
+    Unique within a process (a fresh prefix when the counter wraps, and after a fork) and, the prefix being
+    random, across processes as ids made by ``os.urandom`` were.
+    """
+
+    __slots__ = ("_count", "_prefix")
+
+    def __init__(self) -> None:
+        self._prefix = b""
+        self._count = 0
+        self.reseed()
+
+    def reseed(self) -> None:
+        self._prefix = os.urandom(4).hex().encode("ascii")
+        self._count = int.from_bytes(os.urandom(4), "big")
+
+    def next(self) -> bytes:
+        count = self._count
+        if count > 0xFFFFFFFF:
+            self.reseed()
+            count = self._count
+        self._count = count + 1
+        return b"%s%08x" % (self._prefix, count)
+
+
+_ids = _RequestIds()
+os.register_at_fork(after_in_child=_ids.reseed)
+
+
 def _new_request_id() -> bytes:
-    return os.urandom(8).hex().encode("ascii")
+    return _ids.next()
 
 
 class RequestContext:

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from router.access import Access, classify
 from router.context import RequestContext
-from router.logs import request_id_var
+from router.logs import JSON_FIELDS, json_string, request_id_var
 from router.responses import send_bytes, send_error, send_not_found
 from router.state import FleetState
 
@@ -93,19 +93,29 @@ class Gate:
         level = logging.DEBUG if ctx.path in QUIET_PATHS else logging.INFO
         if not logger.isEnabledFor(level):
             return
-        logger.log(
-            level,
-            "request",
-            extra={
-                "method": ctx.method,
-                "path": ctx.path,
-                "status": ctx.status,
-                "endpoint": ctx.endpoint,
-                "model": ctx.model or None,
-                "backend": ctx.backend or None,
-                "duration_ms": round((time.perf_counter() - ctx.started) * 1000, 3),
-            },
+        # What ``logger.log(level, "request", extra=...)`` makes, without its per-call stack walk
+        # (``findCaller``): no log line shows the caller's file or line. The fields are also rendered
+        # as JSON here, where their types are known, so the formatter does not encode them generically.
+        record = logging.getLogRecordFactory()(logger.name, level, __file__, 0, "request", None, None)
+        model = ctx.model or None
+        backend = ctx.backend or None
+        duration_ms = round((time.perf_counter() - ctx.started) * 1000, 3)
+        fields = record.__dict__
+        fields.update(
+            method=ctx.method,
+            path=ctx.path,
+            status=ctx.status,
+            endpoint=ctx.endpoint,
+            model=model,
+            backend=backend,
+            duration_ms=duration_ms,
         )
+        fields[JSON_FIELDS] = (
+            f',"method":{json_string(ctx.method)},"path":{json_string(ctx.path)},"status":{int(ctx.status)},'
+            f'"endpoint":{json_string(ctx.endpoint)},"model":{json_string(model)},"backend":{json_string(backend)},'
+            f'"duration_ms":{duration_ms!r}'
+        )
+        logger.handle(record)
 
 
 def _requested_headers(scope: Scope) -> bytes | None:

@@ -11,6 +11,7 @@ import json
 import logging
 import time
 from contextvars import ContextVar
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 request_id_var: ContextVar[str | None] = ContextVar("fleet_request_id", default=None)
@@ -19,18 +20,54 @@ request_id_var: ContextVar[str | None] = ContextVar("fleet_request_id", default=
 _STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "taskName", "color_message"}
 
 
+_encode = json.JSONEncoder(default=str, separators=(",", ":")).encode
+"""``json.dumps(..., default=str, separators=(",", ":"))`` without building an encoder per record."""
+
+
+JSON_FIELDS = "_json_fields"
+"""A record attribute holding its extra fields already rendered (``,"key":value...``), as ``json_fields``
+makes them; the formatter then appends them instead of encoding the record's attributes again."""
+
+
+def json_string(value: str | None) -> str:
+    """``value`` as :func:`json.dumps` writes it (``null`` for None)."""
+    return "null" if value is None else encode_basestring_ascii(value)
+
+
 class JsonFormatter(logging.Formatter):
     """Render a record as one JSON object: time, level, logger, message, request id, extra fields."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stamp: tuple[int, str] = (-1, "")
+
+    def _time(self, created: float) -> str:
+        """``YYYY-MM-DDTHH:MM:SS``, formatted once per second rather than once per record."""
+        second = int(created)
+        stamp = self._stamp
+        if stamp[0] != second:
+            stamp = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+            self._stamp = stamp
+        return stamp[1]
 
     def format(self, record: logging.LogRecord) -> str:
         """One line of JSON; ``extra={...}`` fields of the call become keys of the object."""
         entry: dict[str, Any] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "time": f"{self._time(record.created)}.{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
         }
         request_id = request_id_var.get()
+        rendered = record.__dict__.get(JSON_FIELDS)
+        if rendered is not None and not record.exc_info:
+            # The same object as below, written without building and encoding a dict.
+            rid = "" if request_id is None else ',"request_id":' + encode_basestring_ascii(request_id)
+            return (
+                f'{{"time":{encode_basestring_ascii(entry["time"])},"level":{encode_basestring_ascii(entry["level"])},'
+                f'"logger":{encode_basestring_ascii(record.name)},"message":{encode_basestring_ascii(entry["message"])}'
+                f"{rid}{rendered}}}"
+            )
         if request_id is not None:
             entry["request_id"] = request_id
         for key, value in vars(record).items():
@@ -38,7 +75,14 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, separators=(",", ":"))
+        return _encode(entry)
+
+
+def quiet_record_fields() -> None:
+    """Stop filling record fields no log line shows (thread, process): ``getpid()`` and more per record."""
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
 
 
 def logging_config(level: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ and the connections, and the process exits 0. A second signal skips the wait.
 
 from __future__ import annotations
 
+import gc
 import logging.config
 import math
 import signal
@@ -27,7 +28,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from router.app import FleetApp, create_app
-from router.logs import logging_config
+from router.logs import logging_config, quiet_record_fields
 from router.reload import load_router_map
 from router.settings import RouterSettings
 from router.state import FleetState
@@ -91,11 +92,26 @@ class FleetServer(uvicorn.Server):
         return await super().on_tick(counter)
 
 
+def settle_heap() -> None:
+    """After start-up: collect once, then move what exists to the permanent generation.
+
+    The frozen objects (modules, the app, the model map) are never scanned again, so a collection of
+    the oldest generation during hundreds of live streams walks only what the streams made, not the
+    whole process. Python's default thresholds stay: raising the youngest generation's (10 000, 50 000
+    measured) made each young collection pause streams for milliseconds, which hurt p99 lateness more
+    than the rarer collections saved.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def serve(settings: RouterSettings) -> None:
     """Load the model map (a bad one fails here), configure JSON logging, serve until drained."""
     logging.config.dictConfig(logging_config(settings.log_level))
     app: FleetApp = create_app(settings, load_router_map(settings.model_map))
     server = FleetServer(uvicorn_config(settings, app), app.fleet)
+    quiet_record_fields()
+    settle_heap()
     logger.info(
         "starting",
         extra={

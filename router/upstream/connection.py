@@ -107,7 +107,11 @@ class UpstreamConnection(asyncio.Protocol):
             await self._wait()
 
     async def read(self) -> bytes:
-        """Everything received since the last call, ``b""`` once the response is complete."""
+        """Everything received since the last call, ``b""`` once the response is complete.
+
+        Queued chunks are returned without suspending; only an empty queue costs a future (the wait
+        of :meth:`_wait`, inlined here because this is the relay's per-chunk path).
+        """
         while True:
             chunks = self._chunks
             if chunks:
@@ -123,7 +127,15 @@ class UpstreamConnection(asyncio.Protocol):
                 return b""
             if self._error is not None:
                 raise self._error
-            await self._wait()
+            waiter = self._loop.create_future()
+            self._waiter = waiter
+            if self._timer is None:
+                self._timer = self._loop.call_at(self._last_activity + self._span, self._on_timer)
+            await waiter
+
+    def now(self) -> float:
+        """The event loop's clock (no ``get_running_loop()``, which costs a ``getpid()`` on Python 3.11)."""
+        return self._loop.time()
 
     @property
     def reusable(self) -> bool:

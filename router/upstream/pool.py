@@ -56,7 +56,7 @@ class ConnectionPool:
             conn = idle.pop()
             if conn.closed:
                 continue
-            if asyncio.get_running_loop().time() - conn.idle_since <= IDLE_TTL:
+            if conn.now() - conn.idle_since <= IDLE_TTL:
                 self._lent.add(conn)
                 return conn, True
             conn.abort()
@@ -71,7 +71,7 @@ class ConnectionPool:
         self._lent.discard(conn)
         if conn.reusable and not self._closed and len(self._idle) < MAX_IDLE:
             conn.park()
-            conn.idle_since = asyncio.get_running_loop().time()
+            conn.idle_since = conn.now()
             self._idle.append(conn)
         else:
             conn.abort()

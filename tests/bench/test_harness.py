@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -20,7 +19,6 @@ from bench.scenarios import Measurements, Workload, build_workload
 from bench.stack import Stack, Target, start_router, start_sim
 from bench.stats import median, percentile, ratio
 from bench.verify import problem
-from bench.wrk import run_wrk, wrk_binary
 
 TOKENS = 10
 STREAMS = 8
@@ -130,22 +128,6 @@ def test_time_to_first_line_is_measured_and_verified(stack: Stack) -> None:
     result = asyncio.run(measure())
     assert result.bad == 0 and len(result.first_lines) == 20
     assert all(0 < value < 10 for value in result.first_lines)
-
-
-@pytest.mark.skipif(wrk_binary() is None, reason="wrk is not installed")
-def test_wrk_counts_a_wrong_listing_as_bad(stack: Stack, tmp_path: Path) -> None:
-    workload = asyncio.run(build_workload(stack.targets[0]))
-    router = stack.targets[1]
-    binary = wrk_binary()
-    assert binary is not None
-    good = run_wrk(binary, router.fast_port, "/api/tags", workload.tags.expected, tmp_path,
-                   connections=2, seconds=1, pinning=stack.pinning)  # fmt: skip
-    assert good.ok > 0 and good.bad == 0
-    wrong = workload.tags.expected.replace(b"llama", b"llamA", 1)
-    bad = run_wrk(
-        binary, router.fast_port, "/api/tags", wrong, tmp_path, connections=2, seconds=1, pinning=stack.pinning
-    )
-    assert bad.ok == 0 and bad.bad > 0
 
 
 def test_a_bad_byte_fails_the_run_and_names_the_missed_targets() -> None:

@@ -59,6 +59,18 @@ class Outgoing:
     body: bytes
     model_fallback: bool = False
 
+    def message(self, ctx: RequestContext, backend: Backend) -> bytes:
+        """Head and body as one write to ``backend``: its Host, the client's end-to-end headers, the id."""
+        head = request_head(
+            self.method,
+            self.target,
+            backend.host_header,
+            ctx.request_headers,
+            request_id=ctx.request_id_bytes,
+            content_length=len(self.body),
+        )
+        return head + self.body
+
     @property
     def head_only(self) -> bool:
         """A HEAD request's response has no body, whatever its headers say."""
@@ -181,19 +193,12 @@ async def _attempt(
     ctx: RequestContext, state: FleetState, outgoing: Outgoing, backend: Backend, replica: Replica, *, more: bool
 ) -> Outcome:
     """Send the request to one replica; with ``more``, a retryable answer is read whole, not relayed."""
-    head = request_head(
-        outgoing.method,
-        outgoing.target,
-        backend.host_header,
-        ctx.request_headers,
-        request_id=ctx.request_id_bytes,
-        content_length=len(outgoing.body),
-    )
+    message = outgoing.message(ctx, backend)
     trial = replica.circuit.on_dispatch()
     replica.in_flight += 1
     started = time.perf_counter()
     try:
-        upstream = await exchange(replica.pool, head + outgoing.body, state.timeouts, head_only=outgoing.head_only)
+        upstream = await exchange(replica.pool, message, state.timeouts, head_only=outgoing.head_only)
     except UpstreamError as error:
         replica.in_flight -= 1
         replica.record_failure(str(error))

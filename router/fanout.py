@@ -17,7 +17,7 @@ from starlette.types import Send
 from router.attempts import Failure, Outgoing
 from router.backends import Backend
 from router.context import RequestContext
-from router.headers import request_head, response_headers
+from router.headers import response_headers
 from router.proxy import send_failure
 from router.replicas import Replica
 from router.responses import send_bytes
@@ -33,17 +33,10 @@ Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 async def _ask(
     ctx: RequestContext, state: FleetState, outgoing: Outgoing, backend: Backend, replica: Replica
 ) -> Answer | UpstreamError:
-    head = request_head(
-        outgoing.method,
-        outgoing.target,
-        backend.host_header,
-        ctx.request_headers,
-        request_id=ctx.request_id_bytes,
-        content_length=len(outgoing.body),
-    )
+    message = outgoing.message(ctx, backend)
     replica.in_flight += 1
     try:
-        upstream = await exchange(replica.pool, head + outgoing.body, state.timeouts)
+        upstream = await exchange(replica.pool, message, state.timeouts)
         try:
             body = await upstream.body(ANSWER_LIMIT)
         finally:

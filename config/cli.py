@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from config.derive import derive_model_map
@@ -16,26 +17,18 @@ from config.errors import ConfigError
 from config.gpu_catalog import catalog_markdown
 from config.loading import load_stack_file
 from config.schema import render_schema
+from config.stack import StackConfig
 from config.summary import summarize
 
 
-def _check(path: str) -> int:
+def _with_stack(path: str, render: Callable[[StackConfig], str]) -> int:
+    """Print ``render`` of the validated stack, or every problem on stderr (exit 1)."""
     try:
         stack = load_stack_file(path)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 1
-    print(summarize(stack, path))
-    return 0
-
-
-def _model_map(path: str) -> int:
-    try:
-        stack = load_stack_file(path)
-    except ConfigError as error:
-        print(error, file=sys.stderr)
-        return 1
-    sys.stdout.write(derive_model_map(stack).to_json())
+    sys.stdout.write(render(stack))
     return 0
 
 
@@ -65,9 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     schema.add_argument("--check", action="store_true", help="fail if the file is stale instead")
     args = parser.parse_args(argv)
     if args.command == "check":
-        return _check(args.file)
+        return _with_stack(args.file, lambda stack: summarize(stack, args.file) + "\n")
     if args.command == "model-map":
-        return _model_map(args.file)
+        return _with_stack(args.file, lambda stack: derive_model_map(stack).to_json())
     if args.command == "catalog":
         sys.stdout.write(catalog_markdown())
         return 0

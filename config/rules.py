@@ -250,7 +250,7 @@ def _gpu_problems(pool: PoolSpec, info: GpuInfo, at: str, *, gke: bool) -> Itera
 
 
 def _machine_problems(pool: PoolSpec, info: GpuInfo, at: str) -> Iterator[Problem]:
-    machine = pool.machine_type or info.default_machine_type
+    machine = pool.effective_machine_type
     if machine is None:
         return
     fixed = info.fixed_machines.value

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import Discriminator, Field, Tag, WithJsonSchema, field_validator, model_validator
 
 from config.base import CamelModel
+from config.gpu_catalog import gpu_info
 from config.model_map import Route
 from config.names import InvalidModelNameError, canonical_name
 
@@ -108,6 +109,14 @@ class PoolSpec(CamelModel):
     node_selector: dict[str, str] = Field(default_factory=dict)
     taint: Taint | None = None
     ollama: OllamaSpec = OllamaSpec()
+
+    @property
+    def effective_machine_type(self) -> str | None:
+        """The configured machine type, else the GPU catalog's default for this GPU (None: no default)."""
+        if self.machine_type is not None:
+            return self.machine_type
+        info = gpu_info(self.gpu) if self.gpu else None
+        return info.default_machine_type if info else None
 
 
 class SystemPoolSpec(CamelModel):

@@ -17,7 +17,7 @@ def _gpu_text(pool: PoolSpec) -> str:
 
 def _placement(stack: StackConfig, pool: PoolSpec) -> str:
     if stack.is_gke:
-        machine = pool.machine_type or (gpu_info(pool.gpu).default_machine_type if pool.gpu else None)  # type: ignore[union-attr]
+        machine = pool.effective_machine_type
         spot = ", spot" if pool.spot else ""
         return f"{machine} in {','.join(pool.zones)} ({pool.nodes.min}-{pool.nodes.max} nodes{spot})"
     return "nodes " + ",".join(f"{k}={v}" for k, v in pool.node_selector.items())

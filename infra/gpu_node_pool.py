@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from config.gpu_catalog import gpu_info
 from config.naming import POOL_LABEL
 from config.stack import PoolSpec
 from infra import gke
@@ -31,14 +30,6 @@ class GpuNodePoolArgs:
 
     pool: PoolSpec
     gke: gke.GkeBase | None
-
-
-def machine_type(pool: PoolSpec) -> str | None:
-    """The configured machine type, else the GPU catalog's default for the pool's GPU."""
-    if pool.machine_type is not None:
-        return pool.machine_type
-    info = gpu_info(pool.gpu) if pool.gpu else None
-    return info.default_machine_type if info else None
 
 
 class GpuNodePool(pulumi.ComponentResource):
@@ -68,7 +59,7 @@ class GpuNodePool(pulumi.ComponentResource):
         self.register_outputs({"nodePool": self.node_pool_name, "nodeSelector": self.placement.node_selector})
 
     def _node_pool(self, name: str, pool: PoolSpec, base: gke.GkeBase) -> gcp.container.NodePool:
-        machine = machine_type(pool)
+        machine = pool.effective_machine_type
         if machine is None:
             raise pulumi.RunError(f"pool {pool.name!r}: set machineType; the GPU catalog has no default for it")
         return gcp.container.NodePool(

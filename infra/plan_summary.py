@@ -7,7 +7,6 @@ from collections import Counter
 from config.derive import derive_model_map
 from config.gpu_catalog import gpu_info
 from config.stack import GkeClusterSpec, PoolSpec, StackConfig
-from infra.gpu_node_pool import machine_type
 from infra.mocks import Run
 from infra.router import max_replicas
 from infra.router_image import DOCKERFILE
@@ -23,7 +22,9 @@ def _gpu(pool: PoolSpec) -> str:
 def _nodes(stack: StackConfig, pool: PoolSpec) -> str:
     if stack.is_gke:
         spot = ", spot" if pool.spot else ""
-        return f"`{machine_type(pool)}` in {', '.join(pool.zones)}; {pool.nodes.min}–{pool.nodes.max} nodes{spot}"
+        return (
+            f"`{pool.effective_machine_type}` in {', '.join(pool.zones)}; {pool.nodes.min}–{pool.nodes.max} nodes{spot}"
+        )
     selector = ", ".join(f"`{k}={v}`" for k, v in pool.node_selector.items())
     taint = f"; taint `{pool.taint.key}={pool.taint.value}:{pool.taint.effect}`" if pool.taint else ""
     return f"nodes {selector}{taint}"

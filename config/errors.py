@@ -25,8 +25,13 @@ class Problem:
     fix: str = ""
 
     def __str__(self) -> str:
-        text = f"{self.path}: {self.message}" if self.path else self.message
+        text = f"{self.path}: {_sentence(self.message)}" if self.path else _sentence(self.message)
         return f"{text} Fix: {self.fix}" if self.fix else text
+
+
+def _sentence(message: str) -> str:
+    """The message as a sentence: it ends with a full stop, so a following "Fix:" reads as the next one."""
+    return message if message.endswith((".", "!", "?")) else f"{message}."
 
 
 class ConfigError(Exception):

@@ -13,7 +13,9 @@ def test_readme_carries_the_current_gpu_catalog() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert START in readme and END in readme, "README.md lost its gpu-catalog markers"
     table = readme.split(START, 1)[1].split(END, 1)[0]
-    assert table.strip() == catalog_markdown().strip(), "run `python -m config catalog` and paste it into README.md"
+    assert table.strip() == catalog_markdown().strip(), (
+        "run `.venv/bin/python -m config catalog` and paste it into README.md"
+    )
 
 
 def test_catalog_command_prints_every_gpu(capsys: object) -> None:

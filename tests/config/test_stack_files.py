@@ -74,8 +74,8 @@ def test_check_config_fails_with_the_path_of_each_problem(tmp_path: object) -> N
         check=False,
     )
     assert result.returncode == 1
-    assert "ollama-fleet:routs: unknown key" in result.stderr
-    assert "pools[0].gpu: nvidia-tesla-k80" in result.stderr
+    assert "ollama-fleet:routs: unknown key. Fix: use one of: cluster, pools," in result.stderr
+    assert "pools[0].gpu: nvidia-tesla-k80 (NVIDIA Tesla K80) is not offered by GCP. Fix: " in result.stderr
     assert "pools[0].nodes: min (3) is greater than max (2)" in result.stderr
     assert result.stdout == ""
 

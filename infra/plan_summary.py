@@ -8,6 +8,7 @@ from config.derive import derive_model_map
 from config.gpu_catalog import gpu_info
 from config.stack import GkeClusterSpec, PoolSpec, StackConfig
 from infra.mocks import Run
+from infra.plan_diagram import fleet_section
 from infra.router import max_replicas
 from infra.router_image import DOCKERFILE
 
@@ -129,6 +130,7 @@ def summary_markdown(stack: StackConfig, run: Run, name: str) -> str:
         "",
         *_pool_rows(stack),
         "",
+        *fleet_section(stack),
         "## Routes",
         "",
         *_route_rows(stack),

@@ -3,6 +3,7 @@
 python -m config check Pulumi.dev.yaml      one-screen summary, or every problem (exit 1)
 python -m config schema [--check] FILE       write the schema, or fail if FILE is stale
 python -m config model-map Pulumi.dev.yaml   print the derived model map (what the router reads)
+python -m config docs [--check] FILE         write the stack config reference, or fail if FILE is stale
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from config.derive import derive_model_map
 from config.errors import ConfigError
 from config.gpu_catalog import catalog_markdown
 from config.loading import load_stack_file
+from config.reference import configuration_markdown
 from config.schema import render_schema
 from config.stack import StackConfig
 from config.summary import summarize
@@ -32,12 +34,12 @@ def _with_stack(path: str, render: Callable[[StackConfig], str]) -> int:
     return 0
 
 
-def _schema(path: str, check: bool) -> int:
-    text = render_schema()
+def _generated(path: str, text: str, check: bool) -> int:
+    """Write a generated file, or with ``check`` fail when the committed one differs."""
     target = Path(path)
     if check:
         if not target.exists() or target.read_text(encoding="utf-8") != text:
-            print(f"{path} is stale: run `make schema` and commit it", file=sys.stderr)
+            print(f"{path} is stale: run `make docs` and commit it", file=sys.stderr)
             return 1
         return 0
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -53,9 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("check", help="validate a Pulumi.<stack>.yaml").add_argument("file")
     commands.add_parser("model-map", help="print the derived model map").add_argument("file")
     commands.add_parser("catalog", help="print the GPU catalog table")
-    schema = commands.add_parser("schema", help="write the stack JSON Schema")
-    schema.add_argument("file")
-    schema.add_argument("--check", action="store_true", help="fail if the file is stale instead")
+    for name, what in (("schema", "the stack JSON Schema"), ("docs", "the stack config reference (Markdown)")):
+        generated = commands.add_parser(name, help=f"write {what}")
+        generated.add_argument("file")
+        generated.add_argument("--check", action="store_true", help="fail if the file is stale instead")
     args = parser.parse_args(argv)
     if args.command == "check":
         return _with_stack(args.file, lambda stack: summarize(stack, args.file) + "\n")
@@ -64,4 +67,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "catalog":
         sys.stdout.write(catalog_markdown())
         return 0
-    return _schema(args.file, args.check)
+    if args.command == "docs":
+        return _generated(args.file, configuration_markdown(), args.check)
+    return _generated(args.file, render_schema(), args.check)

@@ -55,16 +55,18 @@ class Backend(SnakeModel):
 class RouteTarget(SnakeModel):
     """A backend serving a route: lower priority is tried first, weight shares traffic within a rank."""
 
-    name: BackendName
-    priority: Annotated[int, Field(ge=0)] = 0
-    weight: Annotated[float, Field(gt=0)] = 1.0
+    name: BackendName = Field(description="The backend serving the model; in a stack config, a pool's name.")
+    priority: Annotated[int, Field(ge=0, description="Lower is tried first; higher ranks are fallbacks.")] = 0
+    weight: Annotated[float, Field(gt=0, description="Share of traffic among backends of one priority.")] = 1.0
 
 
 class Route(SnakeModel):
     """Where one model is served. A list of names means list order is priority."""
 
-    model: str
-    backends: Annotated[list[RouteTarget], Field(min_length=1)]
+    model: str = Field(description="The model, as clients name it (compared as Ollama compares names).")
+    backends: Annotated[list[RouteTarget], Field(min_length=1)] = Field(
+        description="Backends serving it: names in priority order, or {name, priority, weight} entries."
+    )
 
     @field_validator("model")
     @classmethod

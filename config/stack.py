@@ -49,8 +49,8 @@ def _canonical_models(models: list[str]) -> list[str]:
 class NodeRange(CamelModel):
     """Autoscaling bounds of a GKE node pool (whole pool, not per zone)."""
 
-    min: Annotated[int, Field(ge=0)] = 0
-    max: Annotated[int, Field(ge=1)] = 1
+    min: Annotated[int, Field(ge=0, description="Fewest nodes; 0 lets an idle pool scale to nothing.")] = 0
+    max: Annotated[int, Field(ge=1, description="Most nodes the autoscaler may add.")] = 1
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -62,30 +62,36 @@ class NodeRange(CamelModel):
 class Taint(CamelModel):
     """A taint the user already put on an existing cluster's nodes; the pool's pods tolerate it."""
 
-    key: Annotated[str, Field(min_length=1)]
-    value: str = ""
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
+    key: Annotated[str, Field(min_length=1, description="The taint's key, as on the nodes.")]
+    value: str = Field(default="", description="The taint's value, as on the nodes.")
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = Field(
+        default="NoSchedule", description="The taint's effect, as on the nodes."
+    )
 
 
 class OllamaSpec(CamelModel):
     """The Ollama workload of one pool."""
 
-    image: Annotated[str, Field(min_length=1)] = DEFAULT_OLLAMA_IMAGE
+    image: Annotated[str, Field(min_length=1, description="The Ollama container image, pinned.")] = DEFAULT_OLLAMA_IMAGE
     min_driver: DriverVersion | None = Field(
         default=None, description="The driver floor of a non-official image (required for those)."
     )
-    replicas: Annotated[int, Field(ge=1)] = 1
+    replicas: Annotated[int, Field(ge=1, description="Ollama servers in the pool, one per node.")] = 1
     models: list[str] = Field(default_factory=list, description="Pulled once onto each replica's volume.")
-    storage: Quantity = "100Gi"
-    storage_class: str | None = None
+    storage: Quantity = Field(default="100Gi", description="Size of each replica's model volume.")
+    storage_class: str | None = Field(default=None, description="StorageClass of the volumes (default: the cluster's).")
     existing_claim: DnsLabel | None = Field(
         default=None,
         description="Share one existing PersistentVolumeClaim instead of one volume per replica.",
     )
-    access_mode: Literal["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany", "ReadOnlyMany"] = "ReadWriteOnce"
-    cpu: Quantity = "2"
-    memory: Quantity = "8Gi"
-    env: dict[EnvName, str] = Field(default_factory=dict)
+    access_mode: Literal["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany", "ReadOnlyMany"] = Field(
+        default="ReadWriteOnce", description="Access mode of the volumes (several replicas on one claim need Many)."
+    )
+    cpu: Quantity = Field(default="2", description="CPU each Ollama container requests.")
+    memory: Quantity = Field(default="8Gi", description="Memory each Ollama container requests.")
+    env: dict[EnvName, str] = Field(
+        default_factory=dict, description="Ollama's environment, e.g. OLLAMA_KEEP_ALIVE, OLLAMA_NUM_PARALLEL."
+    )
 
     @field_validator("models")
     @classmethod
@@ -98,17 +104,25 @@ class PoolSpec(CamelModel):
 
     name: PoolName
     gpu: str | None = Field(default=None, description="A GPU catalog key; omit for a CPU-only pool.")
-    gpus_per_node: Annotated[int, Field(ge=1, le=16)] = 1
-    machine_type: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]*-[a-z0-9-]+$")] | None = None
-    zones: list[Zone] = Field(default_factory=list)
-    node_image: Literal["COS_CONTAINERD", "UBUNTU_CONTAINERD"] = "COS_CONTAINERD"
-    driver: DriverVersion | None = None
-    nodes: NodeRange = NodeRange()
-    spot: bool = False
-    disk_size_gb: Annotated[int, Field(ge=30)] = 100
-    node_selector: dict[str, str] = Field(default_factory=dict)
-    taint: Taint | None = None
-    ollama: OllamaSpec = OllamaSpec()
+    gpus_per_node: Annotated[int, Field(ge=1, le=16, description="GPUs on each node.")] = 1
+    machine_type: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]*-[a-z0-9-]+$")] | None = Field(
+        default=None, description="GKE machine type (default: the GPU catalog's machine for this GPU)."
+    )
+    zones: list[Zone] = Field(default_factory=list, description="GKE: the zones to run in, where this GPU exists.")
+    node_image: Literal["COS_CONTAINERD", "UBUNTU_CONTAINERD"] = Field(
+        default="COS_CONTAINERD", description="GKE node image; it decides how the driver is installed."
+    )
+    driver: DriverVersion | None = Field(
+        default=None, description="Pinned NVIDIA driver, e.g. 570.124.06: installed (GKE) or verified (existing)."
+    )
+    nodes: NodeRange = Field(default=NodeRange(), description="GKE autoscaling bounds of the whole pool.")
+    spot: bool = Field(default=False, description="GKE Spot VMs: cheaper, may be reclaimed at any time.")
+    disk_size_gb: Annotated[int, Field(ge=30, description="GKE boot disk of each node, in GB.")] = 100
+    node_selector: dict[str, str] = Field(
+        default_factory=dict, description="Existing clusters: the labels of this pool's nodes, e.g. {fleet/gpu: k80}."
+    )
+    taint: Taint | None = Field(default=None, description="Existing clusters: a taint already on those nodes.")
+    ollama: OllamaSpec = Field(default=OllamaSpec(), description="The Ollama servers of this pool.")
 
     @property
     def effective_machine_type(self) -> str | None:
@@ -122,34 +136,48 @@ class PoolSpec(CamelModel):
 class SystemPoolSpec(CamelModel):
     """The small CPU pool for the router and cluster services."""
 
-    machine_type: str = "e2-standard-4"
-    nodes: NodeRange = NodeRange(min=1, max=3)
+    machine_type: str = Field(default="e2-standard-4", description="Machine type of the system pool's nodes.")
+    nodes: NodeRange = Field(default=NodeRange(min=1, max=3), description="Autoscaling bounds of the system pool.")
 
 
 class GkeClusterSpec(CamelModel):
     """A GKE cluster the stack creates."""
 
-    type: Literal["gke"] = "gke"
-    name: GkeName = "ollama-fleet"
-    location: Annotated[str, Field(pattern=r"^[a-z]+-[a-z]+[0-9]+(-[a-z])?$")] = "us-central1-a"
-    kubernetes_version: Annotated[str, Field(pattern=r"^1\.[0-9]{2}$")] = "1.33"
-    namespace: DnsLabel = "ollama-fleet"
-    release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = "STABLE"
-    system_pool: SystemPoolSpec = SystemPoolSpec()
-    deletion_protection: bool = True
+    type: Literal["gke"] = Field(default="gke", description="gke: the stack creates the cluster.")
+    name: GkeName = Field(default="ollama-fleet", description="The GKE cluster's name.")
+    location: Annotated[str, Field(pattern=r"^[a-z]+-[a-z]+[0-9]+(-[a-z])?$")] = Field(
+        default="us-central1-a", description="A zone (zonal cluster) or a region (regional cluster)."
+    )
+    kubernetes_version: Annotated[str, Field(pattern=r"^1\.[0-9]{2}$")] = Field(
+        default="1.33", description="The Kubernetes minor the manifests are validated against."
+    )
+    namespace: DnsLabel = Field(default="ollama-fleet", description="Namespace of the router and the pools.")
+    release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = Field(
+        default="STABLE", description="GKE release channel the cluster follows."
+    )
+    system_pool: SystemPoolSpec = Field(
+        default=SystemPoolSpec(), description="The CPU pool for the router and cluster services."
+    )
+    deletion_protection: bool = Field(default=True, description="GKE refuses to delete the cluster while true.")
 
 
 class ExistingClusterSpec(CamelModel):
     """A cluster the user already runs (a home rig): nothing is created on GCP."""
 
-    type: Literal["existing"]
-    name: Annotated[str, Field(min_length=1)] = "ollama-fleet"
-    kubernetes_version: Annotated[str, Field(pattern=r"^1\.[0-9]{2}$")] = "1.33"
-    namespace: DnsLabel = "ollama-fleet"
-    kubeconfig: str | None = "~/.kube/config"
-    context: str | None = None
-    device_plugin: bool = True
-    system_node_selector: dict[str, str] = Field(default_factory=dict)
+    type: Literal["existing"] = Field(description="existing: a cluster you already run.")
+    name: Annotated[str, Field(min_length=1, description="A name for the cluster in plans and outputs.")] = (
+        "ollama-fleet"
+    )
+    kubernetes_version: Annotated[str, Field(pattern=r"^1\.[0-9]{2}$")] = Field(
+        default="1.33", description="The cluster's Kubernetes minor; the manifests are validated against it."
+    )
+    namespace: DnsLabel = Field(default="ollama-fleet", description="Namespace of the router and the pools.")
+    kubeconfig: str | None = Field(default="~/.kube/config", description="The kubeconfig file to deploy with.")
+    context: str | None = Field(default=None, description="A kubeconfig context (default: its current one).")
+    device_plugin: bool = Field(default=True, description="Deploy NVIDIA's device plugin on the GPU nodes.")
+    system_node_selector: dict[str, str] = Field(
+        default_factory=dict, description="Labels of the nodes the router runs on (default: any node)."
+    )
 
 
 def _cluster_type(value: Any) -> str:
@@ -198,8 +226,10 @@ Secret = Annotated[SecretKeys, WithJsonSchema(_SECRET_SCHEMA)]
 class ServiceSpec(CamelModel):
     """How the router's Service is exposed: ``ClusterIP`` stays in the cluster, the others reach beyond it."""
 
-    type: Literal["LoadBalancer", "ClusterIP", "NodePort"] = "LoadBalancer"
-    port: Annotated[int, Field(ge=1, le=65535)] = 11434
+    type: Literal["LoadBalancer", "ClusterIP", "NodePort"] = Field(
+        default="LoadBalancer", description="The router Service's type."
+    )
+    port: Annotated[int, Field(ge=1, le=65535, description="The port clients connect to.")] = 11434
     source_ranges: list[Cidr] = Field(
         default_factory=list, description="Client ranges a LoadBalancer admits (loadBalancerSourceRanges)."
     )
@@ -231,7 +261,9 @@ class TlsSpec(CamelModel):
     Secret (e.g. one cert-manager keeps renewed); ``domains`` then names the hosts it answers for.
     """
 
-    domains: Annotated[list[Domain], Field(max_length=100)] = Field(default_factory=list)
+    domains: Annotated[list[Domain], Field(max_length=100)] = Field(
+        default_factory=list, description="Host names the certificate covers and the Ingress answers for."
+    )
     secret_name: DnsLabel | None = Field(
         default=None, description="A kubernetes.io/tls Secret in the fleet's namespace, managed by you."
     )
@@ -259,9 +291,9 @@ class TlsSpec(CamelModel):
 class RouterSpec(CamelModel):
     """The router's Deployment, Service and access settings."""
 
-    replicas: Annotated[int, Field(ge=1)] = 2
+    replicas: Annotated[int, Field(ge=1, description="Router pods at least; CPU load adds more.")] = 2
     image: str | None = Field(default=None, description="A prebuilt image instead of building one.")
-    service: ServiceSpec = ServiceSpec()
+    service: ServiceSpec = Field(default=ServiceSpec(), description="How the router is reached.")
     allow_anonymous: bool = Field(
         default=False, description="Serve a reachable router without any key instead of generating one."
     )
@@ -270,9 +302,9 @@ class RouterSpec(CamelModel):
         description="Accept bearer keys in clear text on a public Service (NodePort or external LoadBalancer) "
         "without router.tls, e.g. on a home LAN.",
     )
-    tls: TlsSpec | None = None
-    api_keys: Secret | None = None
-    admin_keys: Secret | None = None
+    tls: TlsSpec | None = Field(default=None, description="HTTPS through an Ingress (unset: no HTTPS).")
+    api_keys: Secret | None = Field(default=None, description="Secret bearer keys for inference (unset: generated).")
+    admin_keys: Secret | None = Field(default=None, description="Secret bearer keys for pull, push, create, delete.")
 
     @property
     def exposed(self) -> bool:
@@ -293,14 +325,17 @@ class RouterSpec(CamelModel):
 class StackConfig(CamelModel):
     """Everything one stack declares. Construct it through :func:`config.loading.validate_stack`."""
 
-    project: str | None = Field(default=None, alias="gcp:project")
-    region: str | None = Field(default=None, alias="gcp:region")
-    cluster: ClusterSpec = GkeClusterSpec()
-    pools: Annotated[list[PoolSpec], Field(min_length=1)]
+    project: str | None = Field(default=None, alias="gcp:project", description="GCP project (required for GKE).")
+    region: str | None = Field(default=None, alias="gcp:region", description="GCP region of the provider.")
+    cluster: ClusterSpec = Field(
+        default=GkeClusterSpec(),
+        description="The cluster: one the stack creates (gke) or yours (existing); keys below.",
+    )
+    pools: Annotated[list[PoolSpec], Field(min_length=1, description="One pool per GPU type (or CPU only).")]
     routes: list[Route] = Field(default_factory=list, description="Replaces what the pools imply for a model.")
-    aliases: dict[str, str] = Field(default_factory=dict)
-    default_pool: str | None = None
-    router: RouterSpec = RouterSpec()
+    aliases: dict[str, str] = Field(default_factory=dict, description="Extra names for served models.")
+    default_pool: str | None = Field(default=None, description="Where unknown models go instead of a 404.")
+    router: RouterSpec = Field(default=RouterSpec(), description="The router in front of the pools.")
 
     @field_validator("aliases")
     @classmethod

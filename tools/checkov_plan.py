@@ -14,7 +14,9 @@ Reads ``<plan-dir>/<stack>/kubernetes.yaml`` (written by ``make plan STACK=<stac
 Checkov runs in its own virtualenv (``.venv-checkov``: it pins ``packaging<24``, which would downgrade
 Pulumi here), offline (``--skip-download``), in an empty working and home directory and with an
 environment cleared of checkov's settings (``CKV_SKIP_CHECK``, ``CKV_CHECK`` and the like), so that
-nothing outside this command can loosen it. Exit status: 0 clean, 1 a finding, 2 cannot run.
+nothing outside this command can loosen it. It prints one table of the skipped checks (checks, objects,
+reason), each stack's counts and checkov's totals, then every finding. Exit status: 0 clean, 1 a finding,
+2 cannot run.
 """
 
 from __future__ import annotations
@@ -189,10 +191,66 @@ def read_stack(name: str, path: Path) -> Stack:
     return Stack(name, path, objects, skip_problems(objects))
 
 
+def _check_number(text: str) -> int:
+    """The number of the first check id in ``text`` (``CKV_K8S_16,20`` -> 16), for ordering rows."""
+    match = re.search(r"CKV2?_K8S_(\d+)", text)
+    return int(match[1]) if match else -1
+
+
+def _names(names: Sequence[str]) -> str:
+    """``ollama-{a100,l4,t4}``: several names by their common prefix, up to a '-'."""
+    if len(names) == 1:
+        return names[0]
+    common = os.path.commonprefix(list(names))
+    prefix = common[: common.rfind("-") + 1]
+    return f"{prefix}{{{','.join(name.removeprefix(prefix) for name in names)}}}"
+
+
+def _check_ids(checks: Sequence[str]) -> str:
+    """``CKV_K8S_16,20,22``: the ids of one row, in number order, the common prefix written once."""
+    ordered = sorted(checks, key=_check_number)
+    head = ordered[0].rpartition("_")[0] + "_"
+    if all(SKIP_VALUE.match(f"{check}=x") and check.startswith(head) for check in ordered):
+        return head + ",".join(check.removeprefix(head) for check in ordered)
+    return ",".join(ordered)
+
+
+def skip_table(stacks: Sequence[Stack]) -> list[str]:
+    """One aligned table of the skipped checks: a row per reason and kind of object, the checks it skips.
+
+    With several stacks a column says which stacks the row's objects are in.
+    """
+    where: dict[tuple[str, str, str], set[str]] = {}  # (check, reason, resource) -> stacks
+    for stack in stacks:
+        for skip in (skip for obj in stack.objects for skip in skips(obj)):
+            where.setdefault((skip.check, skip.reason, skip.resource), set()).add(stack.name)
+    if not where:
+        return ["checkov: no check is skipped"]
+    names: dict[tuple[str, str, str, str], list[str]] = {}  # (check, reason, kind/namespace, stacks) -> names
+    for (check, reason, resource), stack_names in sorted(where.items()):
+        kind, _, name = resource.rpartition("/")
+        names.setdefault((check, reason, kind, ", ".join(sorted(stack_names))), []).append(name)
+    rows: dict[tuple[str, str, str, str], list[str]] = {}  # (reason, kind/namespace, stacks, objects) -> checks
+    for (check, reason, kind, in_stacks), group in names.items():
+        objects = f"{kind.split('/')[0]} {_names(group)}"
+        rows.setdefault((reason, kind, in_stacks, objects), []).append(check)
+    several = len(stacks) > 1
+    table = [("skipped checks", "objects", *(("stacks",) if several else ()), "reason")]
+    for (reason, _, in_stacks, objects), checks in rows.items():
+        table.append((_check_ids(checks), objects, *((in_stacks,) if several else ()), reason))
+    table[1:] = sorted(table[1:], key=lambda row: (_check_number(row[0]), row))
+    widths = [max(len(row[column]) for row in table) for column in range(len(table[0]) - 1)]
+    lines = [
+        "  ".join([*(f"{cell:<{width}}" for cell, width in zip(row, widths, strict=False)), row[-1]]) for row in table
+    ]
+    return [lines[0], "-" * max(len(line) for line in lines), *lines[1:]]
+
+
 def check_stacks(stacks: Sequence[Stack], checkov: Path) -> list[str]:
     """Run checkov once over every readable manifest; every finding, per stack and overall."""
     readable = [stack for stack in stacks if stack.objects]
     findings: list[str] = []
+    totals = ""
     if readable:
         status, report, stderr = run_checkov(checkov, [stack.path for stack in readable])
         summary: dict[str, Any] = report["summary"]
@@ -216,17 +274,18 @@ def check_stacks(stacks: Sequence[Stack], checkov: Path) -> list[str]:
             findings.append(f"checkov exited {status}:\n{stderr.strip()}")
         elif status == 0 and failed:
             findings.append("checkov reported failures but exited 0")
-        print(
+        totals = (
             f"checkov {summary.get('checkov_version', '?')}: {summary.get('passed', 0)} passed,"
             f" {summary.get('failed', 0)} failed, {summary.get('skipped', 0)} skipped by annotation,"
             f" in {summary.get('resource_count', 0)} resources of {len(readable)} stack(s)"
         )
+    print("\n".join(skip_table(stacks)), end="\n\n")
     for stack in stacks:
         annotated = [skip for obj in stack.objects for skip in skips(obj)]
         failures = sum(1 for finding in stack.findings if re.search(r":\d+-\d+: CKV", finding))
         print(f"checkov {stack.name}: {len(stack.objects)} objects, {failures} failed, {len(annotated)} skipped")
-        for skip in annotated:
-            print(f"  skip {skip.check} on {skip.resource}: {skip.reason}")
+    if totals:
+        print(totals)
     return [finding for stack in stacks for finding in stack.findings] + findings
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import sys
@@ -199,7 +200,8 @@ def test_a_failed_check_is_reported_with_its_place(findings: str) -> None:
 
 def test_a_skip_annotated_on_its_object_with_a_reason_is_honoured_and_shown(findings: str) -> None:
     assert re.search(r"^checkov skipped: 2 objects, 0 failed, 1 skipped$", findings, re.M), findings
-    assert "  skip CKV_K8S_49 on Role/t/wide: the fixture needs one failing check to skip" in findings
+    row = r"^CKV_K8S_49 +Role wide +skipped +the fixture needs one failing check to skip$"
+    assert re.search(row, findings, re.M), findings
     assert not re.search(r"^plan/skipped/", findings, re.M), findings
 
 
@@ -211,6 +213,38 @@ def test_a_skip_without_a_real_reason_or_in_the_wrong_place_is_refused(findings:
     ]
     for line in expected:
         assert line in findings, findings
+
+
+def _runner() -> Any:
+    spec = importlib.util.spec_from_file_location("checkov_plan", RUNNER)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("checkov_plan", module)  # its dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_skips_read_as_one_table_a_row_per_reason_and_kind() -> None:
+    runner = _runner()
+    pause = "CKV_K8S_{}=the work runs in init containers and the main container is a pause"
+    driver = annotated(
+        {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "nvidia-driver-t4", "namespace": "d"}},
+        **{"checkov.io/skip1": pause.format(8), "checkov.io/skip2": pause.format(9)},
+    )
+    other = {**driver, "metadata": {**driver["metadata"], "name": "nvidia-driver-l4"}}
+    router = annotated(
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "router", "namespace": "f"}},
+        **{"checkov.io/skip1": "CKV_K8S_35=keys come from a Secret by reference"},
+    )
+    table = runner.skip_table([runner.Stack("dev", Path("k.yaml"), [router, driver, other], [])])
+    assert table[0].split() == ["skipped", "checks", "objects", "reason"] and set(table[1]) == {"-"}
+    assert [line.split("  ")[0].strip() for line in table[2:]] == ["CKV_K8S_8,9", "CKV_K8S_35"]
+    assert "DaemonSet nvidia-driver-{l4,t4}  the work runs in init containers" in table[2]
+    assert re.search(r"^CKV_K8S_35 +Deployment router +keys come from a Secret by reference$", table[3])
+    assert len({line.index("the work") for line in table[2:3]} | {table[3].index("keys come")}) == 1  # aligned
+    assert runner.skip_table([runner.Stack("dev", Path("k.yaml"), [CONFIG_MAP], [])]) == [
+        "checkov: no check is skipped"
+    ]
 
 
 def test_an_unreadable_plan_is_a_finding_not_a_pass(findings: str) -> None:

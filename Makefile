@@ -72,7 +72,7 @@ check-config: $(STAMP) ## validate Pulumi.STACK.yaml: a one-screen summary, or e
 	$(PY) -m config check Pulumi.$(STACK).yaml
 
 model-map: $(STAMP) ## print the model map the router will read for STACK
-	$(PY) -m config model-map Pulumi.$(STACK).yaml
+	@$(PY) -m config model-map Pulumi.$(STACK).yaml
 
 schema: $(STAMP) ## rewrite schema/pulumi-stack.schema.json from the config models
 	$(PY) -m config schema schema/pulumi-stack.schema.json

@@ -86,6 +86,11 @@ class OllamaSpec(CamelModel):
     cpu: Quantity = "2"
     memory: Quantity = "8Gi"
     env: dict[EnvName, str] = Field(default_factory=dict)
+    supplemental_groups: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=list,
+        description="Host group ids Ollama joins, e.g. the render and video groups that own an AMD node's "
+        "/dev/kfd and /dev/dri (getent group render video).",
+    )
 
     @field_validator("models")
     @classmethod

@@ -124,6 +124,11 @@ def _gpu_fields(accelerators: Sequence[Accelerator], proposal: PoolProposal) -> 
     if first.vendor == "amd":
         if drivers:
             proposal.facts.append(f"amdgpu driver {drivers.most_common(1)[0][0]} (the host's; Ollama needs ROCm v7)")
+        proposal.todo.append(
+            "ollama.supplementalGroups: the nodes' render and video group ids (getent group render video), so "
+            "the unprivileged Ollama may open /dev/kfd; not needed if containerd sets "
+            "device_ownership_from_security_context"
+        )
     elif drivers and _DRIVER.match(pin := drivers.most_common(1)[0][0]):
         spec["driver"] = pin
         if len(drivers) > 1:

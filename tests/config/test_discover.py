@@ -221,3 +221,15 @@ def test_a_file_that_is_not_a_node_list_is_refused(tmp_path: Path, capsys: pytes
     bad.write_text('{"kind": "Pod"}', encoding="utf-8")
     code, _, err = _discover(capsys, "--nodes-json", str(bad))
     assert code == 1 and "is not a node list" in err
+
+
+def test_the_documented_proposal_is_what_discover_prints_today(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(root)
+    doc = (root / "docs" / "own-hardware.md").read_text(encoding="utf-8")
+    shown = doc.split("### The proposal for a mixed rig", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    _, out, err = _discover(capsys, "--nodes-json", "tests/config/nodes/mixed.json", "--router-image", ROUTER_IMAGE)
+    assert shown == out, "paste the new output of the command shown into docs/own-hardware.md"
+    assert err.strip() in doc

@@ -13,7 +13,8 @@ Sources:
 - ``ROCm/k8s-device-plugin cmd/k8s-node-labeller/amdgpu.ids``: the PCI device id of each card, as the
   node labeller reports it in ``amd.com/gpu.device-id``.
 
-Like the NVIDIA catalog, a fact with ``verified=False`` is informative only and never refuses a config.
+Like the NVIDIA catalog, a fact with ``verified=False`` is informative only and never refuses a config:
+the VRAM figures (used only to suggest models) and the targets of cards Ollama does not list.
 """
 
 from __future__ import annotations
@@ -46,16 +47,20 @@ class AmdGpuInfo:
     ollama_rocm: Fact[bool]
 
 
-def _card(
-    key: str, name: str, gfx: str, vram: int, pci: str, *, supported: bool, vram_verified: bool = True
-) -> AmdGpuInfo:
+OLLAMA_TARGETS = frozenset(
+    {"gfx908", "gfx90a", "gfx942", "gfx950", "gfx1030", "gfx1100", "gfx1101", "gfx1102", "gfx1201"}
+)
+"""The LLVM targets ollama docs/gpu.mdx lists as known supported on Linux."""
+
+
+def _card(key: str, name: str, gfx: str, vram: int, pci: str, *, supported: bool) -> AmdGpuInfo:
     listed = "listed" if supported else "not listed"
-    vram_source = ROCM_REQUIREMENTS if supported else AMD_SPECS
+    target_source = f"{OLLAMA_GPU} (LLVM targets)" if gfx in OLLAMA_TARGETS else LLVM_TARGETS
     return AmdGpuInfo(
         key=key,
         name=name,
-        gfx_target=Fact(gfx, ROCM_REQUIREMENTS if supported else LLVM_TARGETS),
-        vram_gib=Fact(vram, vram_source, verified=vram_verified),
+        gfx_target=Fact(gfx, target_source, verified=gfx in OLLAMA_TARGETS),
+        vram_gib=Fact(vram, f"{ROCM_REQUIREMENTS}; {AMD_SPECS}", verified=False),
         pci_device=Fact(pci, AMDGPU_IDS),
         ollama_rocm=Fact(supported, f"{OLLAMA_GPU} ({listed})"),
     )
@@ -75,7 +80,7 @@ AMD_GPUS: tuple[AmdGpuInfo, ...] = (
     _card("amd-radeon-rx-6700-xt", "AMD Radeon RX 6700 XT", "gfx1031", 12, "73df", supported=False),
     _card("amd-radeon-rx-5700-xt", "AMD Radeon RX 5700 XT", "gfx1010", 8, "731f", supported=False),
     _card("amd-radeon-vii", "AMD Radeon VII", "gfx906", 16, "66af", supported=False),
-    _card("amd-radeon-rx-580", "AMD Radeon RX 580", "gfx803", 8, "67df", supported=False, vram_verified=False),
+    _card("amd-radeon-rx-580", "AMD Radeon RX 580", "gfx803", 8, "67df", supported=False),
 )
 
 

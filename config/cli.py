@@ -4,6 +4,7 @@ python -m config check Pulumi.dev.yaml      one-screen summary, or every problem
 python -m config schema [--check] FILE       write the schema, or fail if FILE is stale
 python -m config model-map Pulumi.dev.yaml   print the derived model map (what the router reads)
 python -m config docs [--check] FILE         write the stack config reference, or fail if FILE is stale
+python -m config discover [--context C]      propose a stack file from an existing cluster's nodes
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from config.derive import derive_model_map
+from config.discovery import command as discover
 from config.errors import ConfigError
 from config.gpu_catalog import catalog_markdown
 from config.loading import load_stack_file
@@ -59,7 +61,10 @@ def main(argv: list[str] | None = None) -> int:
         generated = commands.add_parser(name, help=f"write {what}")
         generated.add_argument("file")
         generated.add_argument("--check", action="store_true", help="fail if the file is stale instead")
+    discover.add_arguments(commands.add_parser("discover", help="propose a stack file from a cluster's nodes"))
     args = parser.parse_args(argv)
+    if args.command == "discover":
+        return discover.run(args)
     if args.command == "check":
         return _with_stack(args.file, lambda stack: summarize(stack, args.file) + "\n")
     if args.command == "model-map":

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from config.amd_data import AMD_CATALOG, amd_info
+from config.amd_rules import amd_pool_problems
 from config.drivers import branch, is_official_image, official_min_driver, version_tuple
 from config.errors import ConfigError, Problem
 from config.gpu_catalog import GPU_CATALOG, GpuInfo, gpu_info
@@ -178,9 +180,13 @@ def pool_problems(pool: PoolSpec, index: int, *, gke: bool) -> Iterator[Problem]
     if pool.gpu is None:
         yield from _cpu_pool_problems(pool, at)
         return
+    amd = amd_info(pool.gpu)
+    if amd is not None:
+        yield from amd_pool_problems(pool, amd, at, gke=gke)
+        return
     info = gpu_info(pool.gpu)
     if info is None:
-        yield Problem(f"{at}.gpu", f"unknown GPU {pool.gpu!r}", _one_of(sorted(GPU_CATALOG)))
+        yield Problem(f"{at}.gpu", f"unknown GPU {pool.gpu!r}", _one_of(sorted([*GPU_CATALOG, *AMD_CATALOG])))
         return
     yield from _gpu_problems(pool, info, at, gke=gke)
 

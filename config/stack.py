@@ -92,6 +92,11 @@ class OllamaSpec(CamelModel):
     env: dict[EnvName, str] = Field(
         default_factory=dict, description="Ollama's environment, e.g. OLLAMA_KEEP_ALIVE, OLLAMA_NUM_PARALLEL."
     )
+    supplemental_groups: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=list,
+        description="Host group ids Ollama joins, e.g. the render and video groups that own an AMD node's "
+        "/dev/kfd and /dev/dri (getent group render video).",
+    )
 
     @field_validator("models")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from config.amd_data import amd_info
 from config.derive import derive_model_map
 from config.gpu_catalog import gpu_info
 from config.stack import GkeClusterSpec, PoolSpec, StackConfig
@@ -10,8 +11,8 @@ from config.stack import GkeClusterSpec, PoolSpec, StackConfig
 def _gpu_text(pool: PoolSpec) -> str:
     if pool.gpu is None:
         return "CPU only"
-    info = gpu_info(pool.gpu)
-    name = info.name if info else pool.gpu
+    amd, info = amd_info(pool.gpu), gpu_info(pool.gpu)
+    name = amd.name if amd else info.name if info else pool.gpu
     return f"{pool.gpus_per_node} × {name}"
 
 
@@ -41,7 +42,7 @@ def summarize(stack: StackConfig, title: str) -> str:
     """Pools, GPUs, drivers, images, models and routes of a valid stack, in about one screen."""
     lines = [f"{title}: valid", _cluster_line(stack), "", "pools:"]
     for pool in stack.pools:
-        driver = f"driver {pool.driver}" if pool.driver else "no driver"
+        driver = f"driver {pool.driver}" if pool.driver else "host ROCm" if amd_info(pool.gpu) else "no driver"
         lines.append(f"  {pool.name:<8} {_gpu_text(pool)}, {driver}, {_placement(stack, pool)}")
         lines.append(f"           {pool.ollama.image} × {pool.ollama.replicas}: {', '.join(pool.ollama.models)}")
     model_map = derive_model_map(stack)

@@ -15,6 +15,8 @@ import pulumi_kubernetes as k8s
 from config.naming import SYSTEM_POOL
 from config.stack import ExistingClusterSpec, GkeClusterSpec, StackConfig
 from infra import gke, network_policy
+from infra.accelerator import is_amd, is_nvidia
+from infra.amd_device_plugin import AmdDevicePlugin, AmdDevicePluginArgs
 from infra.device_plugin import DevicePlugin, DevicePluginArgs
 from infra.k8s_helpers import app_labels
 from infra.placement import existing_placement
@@ -101,11 +103,11 @@ class Cluster(pulumi.ComponentResource):
             enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        gpu_pools = [existing_placement(pool) for pool in stack.pools if pool.gpu is not None]
-        if spec.device_plugin and gpu_pools:
-            DevicePlugin(
-                f"{name}-device-plugin",
-                DevicePluginArgs(placements=gpu_pools),
-                pulumi.ResourceOptions(parent=self, providers=[provider]),
-            )
+        nvidia = [existing_placement(pool) for pool in stack.pools if is_nvidia(pool)]
+        amd = [existing_placement(pool) for pool in stack.pools if is_amd(pool)]
+        plugin_opts = pulumi.ResourceOptions(parent=self, providers=[provider])
+        if spec.device_plugin and nvidia:
+            DevicePlugin(f"{name}-device-plugin", DevicePluginArgs(placements=nvidia), plugin_opts)
+        if spec.device_plugin and amd:
+            AmdDevicePlugin(f"{name}-amd-device-plugin", AmdDevicePluginArgs(placements=amd), plugin_opts)
         return provider, pulumi.Output.from_input(spec.name)

@@ -132,7 +132,13 @@ def exec_probe(script: str, *, period: int, failures: int, timeout: int) -> k8s.
 
 
 def resources(
-    cpu: str, memory: str, *, cpu_limit: str | None = None, memory_limit: str | None = None, gpus: int = 0
+    cpu: str,
+    memory: str,
+    *,
+    cpu_limit: str | None = None,
+    memory_limit: str | None = None,
+    gpus: int = 0,
+    gpu_resource: str = GPU_RESOURCE,
 ) -> k8s.core.v1.ResourceRequirementsArgs:
     """Requests as given; memory is capped (at the request unless told otherwise), CPU only when asked.
 
@@ -142,7 +148,7 @@ def resources(
     if cpu_limit:
         limits["cpu"] = cpu_limit
     if gpus:
-        limits[GPU_RESOURCE] = str(gpus)
+        limits[gpu_resource] = str(gpus)
     return k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": cpu, "memory": memory}, limits=limits)
 
 
@@ -221,9 +227,13 @@ def checkov_skips(skips: Mapping[str, str]) -> dict[str, str]:
     return {f"checkov.io/skip{i}": f"{check}={skips[check]}" for i, check in enumerate(sorted(skips), start=1)}
 
 
-def pod_security(*, user: int | None = None) -> k8s.core.v1.PodSecurityContextArgs:
-    """Pod-level defaults: the runtime's seccomp profile; non-root with ``user`` (and its group owning volumes)."""
+def pod_security(*, user: int | None = None, groups: Sequence[int] = ()) -> k8s.core.v1.PodSecurityContextArgs:
+    """Pod-level defaults: the runtime's seccomp profile; non-root with ``user`` (and its group owning volumes).
+
+    ``groups`` are host groups the pod's processes join, e.g. the owners of an AMD node's GPU devices.
+    """
     return k8s.core.v1.PodSecurityContextArgs(
+        supplemental_groups=list(groups) or None,
         run_as_non_root=True if user is not None else None,
         run_as_user=user,
         run_as_group=user,

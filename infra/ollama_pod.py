@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 from config.naming import OLLAMA_PORT
 from config.stack import PoolSpec
 from infra import driver_check, model_pull
+from infra.accelerator import gpu_resource, is_nvidia
 from infra.k8s_helpers import (
     env_list,
     exec_probe,
@@ -36,7 +37,7 @@ NO_CPU_LIMIT = "a CPU limit throttles inference threads and the request already 
 
 def images(pool: PoolSpec) -> list[str]:
     """Every image the pool's pods run."""
-    return [pool.ollama.image, *([driver_check.CHECK_IMAGE] if pool.gpu is not None and pool.driver else [])]
+    return [pool.ollama.image, *([driver_check.CHECK_IMAGE] if is_nvidia(pool) and pool.driver else [])]
 
 
 def _mounts() -> list[k8s.core.v1.VolumeMountArgs]:
@@ -58,7 +59,7 @@ def _pull_container(pool: PoolSpec) -> k8s.core.v1.ContainerArgs:
     env = {
         **server_env(pool),
         "OLLAMA_HOST": f"127.0.0.1:{OLLAMA_PORT}",
-        "NVIDIA_VISIBLE_DEVICES": "void",
+        **({"NVIDIA_VISIBLE_DEVICES": "void"} if is_nvidia(pool) else {}),
         "PULL_ATTEMPTS": "6",
         "PULL_BACKOFF": "10",
     }
@@ -82,7 +83,7 @@ def _server_container(pool: PoolSpec) -> k8s.core.v1.ContainerArgs:
         image_pull_policy="Always",
         ports=[k8s.core.v1.ContainerPortArgs(name=PORT_NAME, container_port=OLLAMA_PORT, protocol="TCP")],
         env=env_list(server_env(pool)),
-        resources=resources(pool.ollama.cpu, pool.ollama.memory, gpus=gpus),
+        resources=resources(pool.ollama.cpu, pool.ollama.memory, gpus=gpus, gpu_resource=gpu_resource(pool)),
         security_context=restricted_security(user=OLLAMA_USER),
         volume_mounts=_mounts(),
         startup_probe=http_probe("/", PORT_NAME, period=10, failures=60),
@@ -120,7 +121,7 @@ def _volumes(pool: PoolSpec) -> list[k8s.core.v1.VolumeArgs]:
 def pod_spec(pool: PoolSpec, placement: PoolPlacement, selector: dict[str, str]) -> k8s.core.v1.PodSpecArgs:
     """Pinned to the pool's nodes only; the driver gate first, the pull second, then the server."""
     init = [_pull_container(pool)]
-    if pool.gpu is not None and pool.driver:
+    if is_nvidia(pool) and pool.driver:
         gate = driver_check.driver_check_container("driver-gate", pool.driver, driver_check.CHECK_IMAGE)
         init.insert(0, gate)
     return k8s.core.v1.PodSpecArgs(
@@ -129,7 +130,7 @@ def pod_spec(pool: PoolSpec, placement: PoolPlacement, selector: dict[str, str])
         affinity=_spread(selector),
         enable_service_links=False,
         automount_service_account_token=False,
-        security_context=pod_security(user=OLLAMA_USER),
+        security_context=pod_security(user=OLLAMA_USER, groups=pool.ollama.supplemental_groups),
         init_containers=init,
         containers=[_server_container(pool)],
         volumes=_volumes(pool),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pulumi_kubernetes as k8s
 
+from config.amd_data import amd_info
 from config.naming import POOL_LABEL
 from config.stack import PoolSpec
 from infra.k8s_helpers import gpu_toleration, toleration
@@ -57,11 +58,14 @@ def gke_placement(pool: PoolSpec) -> PoolPlacement:
 
 
 def existing_placement(pool: PoolSpec) -> PoolPlacement:
-    """The user's nodes: their selector finds them, their taint (if any) is tolerated."""
+    """The user's nodes: their selector finds them, their taint (if any) is tolerated.
+
+    Only NVIDIA pools tolerate ``nvidia.com/gpu``: an AMD pool has no business on NVIDIA nodes.
+    """
     taint = PoolTaint(pool.taint.key, pool.taint.value, pool.taint.effect) if pool.taint else None
     return PoolPlacement(
         pool=pool.name,
-        gpu=pool.gpu is not None,
+        gpu=pool.gpu is not None and amd_info(pool.gpu) is None,
         node_selector=dict(pool.node_selector),
         taint=taint,
         gke_node_pool=None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pulumi
 
 from config.stack import ExistingClusterSpec, StackConfig
+from infra.accelerator import is_nvidia
 from infra.cluster import Cluster, ClusterArgs
 from infra.driver_installer import DriverInstaller, DriverInstallerArgs, DriverPool
 from infra.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
@@ -32,7 +33,7 @@ def _router_nodes(cluster: Cluster, stack: StackConfig, pools: dict[str, GpuNode
 
 
 def _drivers(stack: StackConfig, pools: dict[str, GpuNodePool], opts: pulumi.ResourceOptions) -> DriverInstaller | None:
-    gpu_pools = [DriverPool(pool, pools[pool.name].placement) for pool in stack.pools if pool.gpu is not None]
+    gpu_pools = [DriverPool(pool, pools[pool.name].placement) for pool in stack.pools if is_nvidia(pool)]
     if not gpu_pools:
         return None
     return DriverInstaller(

@@ -2,7 +2,7 @@
 
 It answers one question — on which nodes may this pod run? — using node selectors, required node
 affinity (In/NotIn/Exists/DoesNotExist/Gt/Lt), taints against tolerations (Equal/Exists, empty key, empty
-effect) and extended-resource capacity (``nvidia.com/gpu``). GKE's admission step is modelled too:
+effect) and extended-resource capacity (``nvidia.com/gpu``, ``amd.com/gpu``). GKE's admission step is modelled too:
 ExtendedResourceToleration adds ``nvidia.com/gpu: Exists`` to pods that request GPUs.
 """
 
@@ -27,6 +27,12 @@ class Node:
     labels: dict[str, str]
     taints: list[dict[str, str]] = field(default_factory=list)
     gpus: int = 0
+    extended: dict[str, int] = field(default_factory=dict)
+    """Extended resources other than ``nvidia.com/gpu`` (which is ``gpus``), e.g. ``amd.com/gpu``."""
+
+    def capacity(self, resource: str) -> int:
+        """How many of an extended resource the node advertises."""
+        return self.gpus if resource == GPU else self.extended.get(resource, 0)
 
 
 @dataclass
@@ -38,15 +44,27 @@ class Pod:
 
     @property
     def gpu_request(self) -> int:
+        """Effective ``nvidia.com/gpu`` request."""
+        return self.request(GPU)
+
+    def request(self, resource: str) -> int:
         """Effective request: the larger of the biggest init container and the sum of the app containers."""
 
-        def gpus(container: Mapping[str, Any]) -> int:
+        def amount(container: Mapping[str, Any]) -> int:
             res = container.get("resources", {})
-            value = res.get("requests", {}).get(GPU, res.get("limits", {}).get(GPU, 0))
+            value = res.get("requests", {}).get(resource, res.get("limits", {}).get(resource, 0))
             return int(value)
 
-        init = max((gpus(c) for c in self.spec.get("initContainers", [])), default=0)
-        return max(init, sum(gpus(c) for c in self.spec.get("containers", [])))
+        init = max((amount(c) for c in self.spec.get("initContainers", [])), default=0)
+        return max(init, sum(amount(c) for c in self.spec.get("containers", [])))
+
+    def extended_resources(self) -> set[str]:
+        """The extended resources (``vendor/name``) any container asks for."""
+        found: set[str] = set()
+        for container in [*self.spec.get("initContainers", []), *self.spec.get("containers", [])]:
+            res = container.get("resources", {})
+            found |= {key for part in ("requests", "limits") for key in res.get(part, {}) if "/" in key}
+        return found
 
 
 def admit_on_gke(pod: Pod) -> Pod:
@@ -116,8 +134,9 @@ def why_not(pod: Pod, node: Node) -> str | None:
     for taint in node.taints:
         if taint["effect"] in HARD_EFFECTS and not any(tolerates(t, taint) for t in spec.get("tolerations", [])):
             return f"untolerated taint {taint['key']}={taint.get('value', '')}:{taint['effect']}"
-    if pod.gpu_request > node.gpus:
-        return f"needs {pod.gpu_request} {GPU}, node has {node.gpus}"
+    for resource in sorted(pod.extended_resources() | {GPU}):
+        if pod.request(resource) > node.capacity(resource):
+            return f"needs {pod.request(resource)} {resource}, node has {node.capacity(resource)}"
     return None
 
 

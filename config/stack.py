@@ -126,15 +126,31 @@ class SystemPoolSpec(CamelModel):
     nodes: NodeRange = NodeRange(min=1, max=3)
 
 
+Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+_WEEKEND: list[Weekday] = ["SA", "SU"]
+
+
+class MaintenanceWindowSpec(CamelModel):
+    """When GKE may upgrade and repair the cluster: a weekly window in UTC (RFC 5545 weekdays)."""
+
+    days: Annotated[list[Weekday], Field(min_length=1, max_length=7)] = Field(default_factory=_WEEKEND.copy)
+    start_utc: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="e.g. 02:00")] = "02:00"
+    hours: Annotated[int, Field(ge=1, le=24)] = 6
+
+
 class GkeClusterSpec(CamelModel):
     """A GKE cluster the stack creates."""
 
     type: Literal["gke"] = "gke"
     name: GkeName = "ollama-fleet"
     location: Annotated[str, Field(pattern=r"^[a-z]+-[a-z]+[0-9]+(-[a-z])?$")] = "us-central1-a"
-    kubernetes_version: Annotated[str, Field(pattern=r"^1\.[0-9]{2}$")] = "1.33"
+    kubernetes_version: Annotated[str, Field(pattern=r"^1\.[0-9]{2}$")] | None = Field(
+        default=None,
+        description="A minor such as 1.35; unset follows the release channel's default (checked at preview).",
+    )
     namespace: DnsLabel = "ollama-fleet"
     release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = "STABLE"
+    maintenance_window: MaintenanceWindowSpec = MaintenanceWindowSpec()
     system_pool: SystemPoolSpec = SystemPoolSpec()
     deletion_protection: bool = True
 

@@ -14,6 +14,7 @@ import pulumi_kubernetes as k8s
 from config.naming import OLLAMA_PORT
 from config.stack import PoolSpec
 from infra import driver_check, model_pull
+from infra.images import pull_policy
 from infra.k8s_helpers import (
     env_list,
     exec_probe,
@@ -65,7 +66,7 @@ def _pull_container(pool: PoolSpec) -> k8s.core.v1.ContainerArgs:
     return k8s.core.v1.ContainerArgs(
         name="model-pull",
         image=pool.ollama.image,
-        image_pull_policy="Always",
+        image_pull_policy=pull_policy(pool.ollama.image),
         command=["sh", "-c", model_pull.PULL_SCRIPT],
         env=env_list(env),
         resources=resources("250m", "512Mi", cpu_limit="1", memory_limit="1Gi"),
@@ -79,7 +80,7 @@ def _server_container(pool: PoolSpec) -> k8s.core.v1.ContainerArgs:
     return k8s.core.v1.ContainerArgs(
         name="ollama",
         image=pool.ollama.image,
-        image_pull_policy="Always",
+        image_pull_policy=pull_policy(pool.ollama.image),
         ports=[k8s.core.v1.ContainerPortArgs(name=PORT_NAME, container_port=OLLAMA_PORT, protocol="TCP")],
         env=env_list(server_env(pool)),
         resources=resources(pool.ollama.cpu, pool.ollama.memory, gpus=gpus),

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from config.cluster_rules import maintenance_problems, router_placement_problems
 from config.drivers import branch, is_official_image, official_min_driver, version_tuple
 from config.errors import ConfigError, Problem
-from config.gke_rules import maintenance_problems
 from config.gpu_catalog import GPU_CATALOG, GpuInfo, gpu_info
 from config.names import model_key
 from config.naming import SYSTEM_POOL
@@ -51,6 +51,7 @@ def stack_problems(stack: StackConfig) -> Iterator[Problem]:
     yield from _alias_problems(stack)
     yield from router_problems(stack)
     yield from maintenance_problems(stack)
+    yield from router_placement_problems(stack)
 
 
 MANAGED_CERT_DOMAIN_LENGTH = 63

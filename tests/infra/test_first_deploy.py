@@ -7,9 +7,10 @@ import pulumi
 import pytest
 
 from config.stack import GkeClusterSpec, StackConfig
-from infra.gke_versions import RECORDED_SERVER_CONFIG, version_problem
+from infra.gke_versions import RECORDED_SERVER_CONFIG, minor, version_problem
 from infra.images import docker_hub_path, pull_policy, through_mirror
 from infra.mocks import Registered, Run, run_program
+from infra.plan import validate
 from infra.program import build
 from infra.router_pod import KEEPALIVE_SECONDS
 from tests.infra.fleet import containers, engine_config, env_of, file_value, inputs, one, pod_spec, run_stack
@@ -107,11 +108,13 @@ def _statefulset(run: Run, name: str) -> Registered:
 
 
 def test_ollama_waits_for_the_mirror_and_the_nodes_right_to_read_it(dev: tuple[StackConfig, Run]) -> None:
-    _, run = dev
+    stack, run = dev
     mirror = next(r.urn for r in run.of_type(REPOSITORY) if inputs(r)["repositoryId"] == "docker-hub")
-    backend = next(r for r in run.resources if r.type == "ollama-fleet:infra:OllamaBackend")
-    assert mirror in backend.dependencies
-    assert _statefulset(run, "ollama-t4").parent == backend.urn
+    backends = [r for r in run.resources if r.type == "ollama-fleet:infra:OllamaBackend"]
+    assert {backend.name for backend in backends} == {f"ollama-{pool.name}" for pool in stack.pools}
+    for backend in backends:
+        assert mirror in backend.dependencies, backend.name
+        assert _statefulset(run, backend.name).parent == backend.urn
 
 
 def test_images_elsewhere_keep_their_registry_and_home_rigs_pull_directly(home: tuple[StackConfig, Run]) -> None:
@@ -146,3 +149,10 @@ def test_a_moving_tag_is_pulled_again_on_every_start(home: tuple[StackConfig, Ru
     assert k80["image"].endswith(":latest") and k80["imagePullPolicy"] == "Always"
     router = containers(pod_spec(one(run, "kubernetes:apps/v1:Deployment", name="ollama-fleet-router")))["router"]
     assert router["imagePullPolicy"] == "IfNotPresent", "a prebuilt image pinned at 0.1.0"
+
+
+def test_every_minor_gke_offers_can_be_validated_offline() -> None:
+    offered = {minor(v) for v in RECORDED_SERVER_CONFIG["validMasterVersions"]}
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ollama-fleet"}}
+    for version in sorted(offered):
+        assert validate([namespace], version) == [], f"kubernetes-validate has no schema for {version}"

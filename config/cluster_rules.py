@@ -1,10 +1,11 @@
-"""Rules about the GKE cluster itself, checked with the rest of the stack by :func:`config.rules.check_stack`."""
+"""Rules about the cluster itself, checked with the rest of the stack by :func:`config.rules.check_stack`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from config.errors import Problem
+from config.router_placement import TooManyTermsError, exclusion_terms
 from config.stack import GkeClusterSpec, StackConfig
 
 MIN_WINDOW_HOURS = 4
@@ -34,4 +35,18 @@ def maintenance_problems(stack: StackConfig) -> Iterator[Problem]:
             f"{days} day(s) × {window.hours} h allows {weekly * 4} h in some 32 days; GKE needs "
             f"{MIN_HOURS_PER_32_DAYS} h",
             "add days or hours so that days × hours is at least 12 (e.g. days: [SA, SU], hours: 6)",
+        )
+
+
+def router_placement_problems(stack: StackConfig) -> Iterator[Problem]:
+    """On an existing cluster the router must be kept off every pool's nodes by negating their selectors."""
+    if stack.is_gke:
+        return
+    try:
+        exclusion_terms(pool.node_selector for pool in stack.pools)
+    except TooManyTermsError as error:
+        yield Problem(
+            "pools",
+            f"the pools' nodeSelectors need {error} to keep the router off their nodes",
+            "select each pool's nodes by fewer labels: one label per pool, e.g. nodeSelector: {fleet/gpu: k80}",
         )

@@ -1,4 +1,4 @@
-"""Refusals about the GKE cluster and its pools that the program used to discover only while running."""
+"""Refusals about the cluster that the program used to discover only while running."""
 
 from __future__ import annotations
 
@@ -43,3 +43,15 @@ def test_an_unknown_weekday_names_its_path() -> None:
     data["cluster"]["maintenanceWindow"] = {"days": ["SAT"]}
     (problem,) = at(refused(data), "cluster.maintenanceWindow.days[0]")
     assert "'SA'" in problem.message and "got 'SAT'" in problem.message
+
+
+def test_existing_pools_selected_by_too_many_labels_are_refused_before_the_program_runs() -> None:
+    data = stack_data("home")
+    for pool in data["pools"]:
+        pool["nodeSelector"] = {f"{pool['name']}/label-{i}": "yes" for i in range(5)}
+    (problem,) = at(refused(data), "pools")
+    assert "need more than 64 node-affinity terms to keep the router off their nodes" in problem.message
+    assert "one label per pool" in problem.fix
+    for pool in data["pools"]:
+        pool["nodeSelector"] = {f"{pool['name']}/label-{i}": "yes" for i in range(2)}
+    accepted(data)

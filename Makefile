@@ -94,10 +94,22 @@ bench-profile: $(STAMP) ## py-spy flame graphs of the router into build/bench/
 	$(VENV)/bin/pip install --quiet py-spy==0.4.3
 	$(PY) -m bench --profile-only
 
+# preview and up need the Pulumi CLI; without it, say how to get it and what works offline instead
+define need_pulumi
+	@command -v pulumi >/dev/null 2>&1 || { \
+	  echo "make $@ needs the Pulumi CLI, and 'pulumi' is not on PATH." >&2; \
+	  echo "  install it: curl -fsSL https://get.pulumi.com | sh   (https://www.pulumi.com/docs/install/; or brew install pulumi/tap/pulumi)" >&2; \
+	  echo "  then: pulumi login, and see docs/deploy.md for a first deploy" >&2; \
+	  echo "  without it: make plan STACK=$(STACK) writes everything the stack would create, offline" >&2; \
+	  exit 1; }
+endef
+
 preview: $(STAMP) ## pulumi preview --stack STACK (needs the Pulumi CLI and credentials)
+	$(need_pulumi)
 	pulumi preview --stack $(STACK)
 
 up: $(STAMP) ## pulumi up --stack STACK: creates the cluster, pools and router
+	$(need_pulumi)
 	pulumi up --stack $(STACK)
 
 fmt: $(STAMP) ## ruff format and ruff check --fix over the sources

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from config.amd_data import AMD_CATALOG, amd_info
 from config.amd_rules import amd_pool_problems
+from config.cluster_rules import maintenance_problems, router_placement_problems
 from config.drivers import branch, is_official_image, official_min_driver, version_tuple
 from config.errors import ConfigError, Problem
 from config.gpu_catalog import GPU_CATALOG, GpuInfo, gpu_info
@@ -51,6 +52,8 @@ def stack_problems(stack: StackConfig) -> Iterator[Problem]:
     yield from _route_problems(stack)
     yield from _alias_problems(stack)
     yield from router_problems(stack)
+    yield from maintenance_problems(stack)
+    yield from router_placement_problems(stack)
 
 
 MANAGED_CERT_DOMAIN_LENGTH = 63
@@ -221,6 +224,13 @@ def _gke_pool_problems(pool: PoolSpec, at: str) -> Iterator[Problem]:
         yield Problem(f"{at}.name", f"{pool.name!r} is the GKE system pool's name", "pick another pool name")
     if not pool.zones:
         yield Problem(f"{at}.zones", "a GKE pool needs the zones to run in", "e.g. zones: [us-central1-a]")
+    if pool.effective_machine_type is None:
+        what = "a CPU pool" if pool.gpu is None else f"GPU {pool.gpu!r}, which has no default machine type,"
+        yield Problem(
+            f"{at}.machineType",
+            f"is not set, and {what} needs one on GKE",
+            "set machineType, e.g. machineType: n2-standard-8 for a CPU pool",
+        )
     if pool.ollama.replicas > pool.nodes.max:
         yield Problem(
             f"{at}.ollama.replicas",

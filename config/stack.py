@@ -145,6 +145,22 @@ class SystemPoolSpec(CamelModel):
     nodes: NodeRange = Field(default=NodeRange(min=1, max=3), description="Autoscaling bounds of the system pool.")
 
 
+Weekday = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+_WEEKEND: list[Weekday] = ["SA", "SU"]
+
+
+class MaintenanceWindowSpec(CamelModel):
+    """When GKE may upgrade and repair the cluster: a weekly window in UTC (RFC 5545 weekdays)."""
+
+    days: Annotated[list[Weekday], Field(min_length=1, max_length=7)] = Field(
+        default_factory=_WEEKEND.copy, description="Weekdays the window opens on (MO TU WE TH FR SA SU)."
+    )
+    start_utc: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] = Field(
+        default="02:00", description="When the window opens, HH:MM in UTC."
+    )
+    hours: Annotated[int, Field(ge=1, le=24)] = Field(default=6, description="How long the window stays open.")
+
+
 class GkeClusterSpec(CamelModel):
     """A GKE cluster the stack creates."""
 
@@ -153,12 +169,16 @@ class GkeClusterSpec(CamelModel):
     location: Annotated[str, Field(pattern=r"^[a-z]+-[a-z]+[0-9]+(-[a-z])?$")] = Field(
         default="us-central1-a", description="A zone (zonal cluster) or a region (regional cluster)."
     )
-    kubernetes_version: Annotated[str, Field(pattern=r"^1\.[0-9]{2}$")] = Field(
-        default="1.33", description="The Kubernetes minor the manifests are validated against."
+    kubernetes_version: Annotated[str, Field(pattern=r"^1\.[0-9]{2}$")] | None = Field(
+        default=None,
+        description="A minor such as 1.35; unset follows the release channel's default (checked at preview).",
     )
     namespace: DnsLabel = Field(default="ollama-fleet", description="Namespace of the router and the pools.")
     release_channel: Literal["RAPID", "REGULAR", "STABLE", "EXTENDED"] = Field(
         default="STABLE", description="GKE release channel the cluster follows."
+    )
+    maintenance_window: MaintenanceWindowSpec = Field(
+        default=MaintenanceWindowSpec(), description="When GKE may upgrade and repair nodes (weekly, UTC)."
     )
     system_pool: SystemPoolSpec = Field(
         default=SystemPoolSpec(), description="The CPU pool for the router and cluster services."

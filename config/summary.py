@@ -29,7 +29,8 @@ def _cluster_line(stack: StackConfig) -> str:
     if isinstance(cluster, GkeClusterSpec):
         return (
             f"GKE cluster {cluster.name} in {cluster.location} (project {stack.project}), "
-            f"Kubernetes {cluster.kubernetes_version}, namespace {cluster.namespace}"
+            f"Kubernetes {cluster.kubernetes_version or f'of the {cluster.release_channel} channel (its default)'}, "
+            f"namespace {cluster.namespace}"
         )
     target = cluster.context or cluster.kubeconfig or "default kubeconfig"
     return (

@@ -14,7 +14,7 @@ import pulumi_kubernetes as k8s
 
 from config.naming import SYSTEM_POOL
 from config.stack import ExistingClusterSpec, GkeClusterSpec, StackConfig
-from infra import gke, network_policy
+from infra import gke, gke_versions, images, network_policy
 from infra.accelerator import is_amd, is_nvidia
 from infra.amd_device_plugin import AmdDevicePlugin, AmdDevicePluginArgs
 from infra.device_plugin import DevicePlugin, DevicePluginArgs
@@ -73,12 +73,22 @@ class Cluster(pulumi.ComponentResource):
         self.register_outputs({"clusterName": self.cluster_name, "namespace": self.namespace})
 
     def _gke(self, name: str, stack: StackConfig, spec: GkeClusterSpec) -> tuple[k8s.Provider, pulumi.Output[str]]:
-        project = stack.project or ""
+        project, region = stack.project or "", gke.region_of(stack, spec)
+        gke_versions.check_kubernetes_version(project, spec, self)
         apis = gke.enable_apis(name, project, self)
-        subnet = gke.network(name, spec, project, region=gke.region_of(stack, spec), after=apis, parent=self)
-        email, roles = gke.node_identity(name, spec, project, self)
-        cluster = gke.cluster(name, spec, project, subnet, self)
-        self.gke = gke.GkeBase(cluster, spec.location, email, roles, apis)
+        subnet = gke.network(name, spec, project, region=region, after=apis, parent=self)
+        email, roles = gke.node_identity(name, spec, project, after=apis, parent=self)
+        cluster = gke.cluster(name, spec, project, subnet, after=apis, parent=self)
+        docker_hub = images.docker_hub_repository(name, project, region, apis, self)
+        self.gke = gke.GkeBase(
+            cluster,
+            spec.location,
+            email,
+            roles,
+            apis,
+            docker_hub=images.mirror_uri(project, region),
+            registry=(docker_hub, *roles),
+        )
         system = gke.system_pool(name, spec, self.gke, self)
         self.system_node_pool = SYSTEM_POOL
         kubeconfig = pulumi.Output.all(

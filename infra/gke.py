@@ -3,38 +3,40 @@
 Functions here declare resources for the :class:`~infra.cluster.Cluster` component and receive it as
 ``parent``; they exist to keep that component short, not to be reused elsewhere.
 
-Why node auto-upgrade is held back, and how: GPU pools pin a driver that the installer builds for the
-node image's kernel. A node upgrade replaces the COS/Ubuntu image, and with it that kernel, under the
-pin. GKE refuses ``auto_upgrade=false`` on node pools of a cluster enrolled in a release channel ("Auto_upgrade
-cannot be false when release_channel … is set"), and the stack always enrols (``cluster.releaseChannel``).
-So node pools keep ``auto_upgrade=true`` as GKE demands, and the cluster carries a maintenance exclusion
-of scope ``NO_MINOR_OR_NODE_UPGRADES`` until the minor version's end of support: the control plane still
-gets patches, nodes move only when an operator upgrades them deliberately together with the driver pin.
+How GPU pools survive upgrades: GKE refuses ``auto_upgrade=false`` on node pools of a cluster enrolled in a
+release channel, and it upgrades every cluster at a minor's end of support whatever exclusion it carries
+(https://cloud.google.com/kubernetes-engine/docs/concepts/maintenance-windows-and-exclusions). Holding all
+node upgrades would also hold security patches of the system and CPU pools, for nothing. So nothing is held:
+upgrades happen in the configured weekly window (``cluster.maintenanceWindow``), one surge node at a time
+with no node taken away first, and a new GPU node is only used once the pool's own driver installer has
+built the pinned driver for its new kernel and the driver gate has seen it load (Ollama pods wait for it).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pulumi
 import pulumi_gcp as gcp
 
 from config.naming import SYSTEM_POOL
-from config.stack import GkeClusterSpec, StackConfig
+from config.stack import GkeClusterSpec, MaintenanceWindowSpec, StackConfig
 
-APIS = ("compute", "container", "artifactregistry")
-NODE_ROLES = (
-    "roles/logging.logWriter",
-    "roles/monitoring.metricWriter",
-    "roles/monitoring.viewer",
-    "roles/artifactregistry.reader",
-)
+APIS = ("compute", "container", "artifactregistry", "iam", "cloudresourcemanager")
+"""Every API the program's resources call: VPC and addresses (compute), cluster and pools (container), image
+repositories (artifactregistry), the node service account (iam), project IAM bindings (cloudresourcemanager).
+``serviceusage`` (which enabling uses) and ``cloudresourcemanager`` must be on before the first run."""
+NODE_ROLES = ("roles/container.defaultNodeServiceAccount", "roles/artifactregistry.reader")
+"""GKE's least-privilege node role (logs, metrics, autoscaling metrics, resource metadata:
+https://cloud.google.com/kubernetes-engine/docs/how-to/service-accounts#default-gke-service-agent) and reading
+the stack's image repositories."""
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 SYSTEM_ROLE_LABEL = "ollama-fleet/role"
 NODE_RANGE, POD_RANGE, SERVICE_RANGE = "10.10.0.0/20", "10.16.0.0/14", "10.20.0.0/20"
-HOLD_NODES_SINCE = "2025-01-01T00:00:00Z"
-"""A fixed start for the node-upgrade exclusion: a moving one (``now``) would show a diff on every preview."""
+WINDOW_SINCE = datetime(2025, 1, 4)
+"""A fixed first day for the weekly window: a moving one (``now``) would show a diff on every preview."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,10 @@ class GkeBase:
     node_account_email: pulumi.Output[str]
     node_roles: list[gcp.projects.IAMMember]
     apis: list[gcp.projects.Service]
+    docker_hub: str | None = None
+    """The Docker Hub remote repository's address, which GKE pools pull Docker Hub images through."""
+    registry: tuple[pulumi.Resource, ...] = ()
+    """What must exist before a pod pulls through ``docker_hub``: the repository and the nodes' reader role."""
 
 
 def region_of(stack: StackConfig, spec: GkeClusterSpec) -> str:
@@ -104,16 +110,16 @@ def network(
 
 
 def node_identity(
-    name: str, spec: GkeClusterSpec, project: str, parent: pulumi.Resource
+    name: str, spec: GkeClusterSpec, project: str, *, after: list[gcp.projects.Service], parent: pulumi.Resource
 ) -> tuple[pulumi.Output[str], list[gcp.projects.IAMMember]]:
-    """A node service account with only what nodes need: write logs and metrics, read images."""
+    """A node service account with only what nodes need: GKE's node role and reading images."""
     account_id = f"{spec.name}-nodes"[:30].rstrip("-")
     account = gcp.serviceaccount.Account(
         f"{name}-nodes",
         account_id=account_id,
         project=project,
         display_name=f"ollama-fleet nodes of {spec.name}",
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=after),
     )
     email: pulumi.Output[str] = account.email
     members = [
@@ -122,34 +128,35 @@ def node_identity(
             project=project,
             role=role,
             member=pulumi.Output.concat("serviceAccount:", email),
-            opts=pulumi.ResourceOptions(parent=parent),
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=after),
         )
         for role in NODE_ROLES
     ]
     return email, members
 
 
-def _maintenance_policy() -> gcp.container.ClusterMaintenancePolicyArgs:
+def maintenance_policy(window: MaintenanceWindowSpec) -> gcp.container.ClusterMaintenancePolicyArgs:
+    """A weekly window (RFC 5545 recurrence) on fixed dates, so previews stay without a diff."""
+    hour, minute = (int(part) for part in window.start_utc.split(":"))
+    start = WINDOW_SINCE.replace(hour=hour, minute=minute)
+    end = start + timedelta(hours=window.hours)
     return gcp.container.ClusterMaintenancePolicyArgs(
         recurring_window=gcp.container.ClusterMaintenancePolicyRecurringWindowArgs(
-            start_time="2025-01-04T02:00:00Z",
-            end_time="2025-01-04T08:00:00Z",
-            recurrence="FREQ=WEEKLY;BYDAY=SA,SU",
-        ),
-        maintenance_exclusions=[
-            gcp.container.ClusterMaintenancePolicyMaintenanceExclusionArgs(
-                exclusion_name="hold-gpu-node-images",
-                start_time=HOLD_NODES_SINCE,
-                exclusion_options=gcp.container.ClusterMaintenancePolicyMaintenanceExclusionExclusionOptionsArgs(
-                    scope="NO_MINOR_OR_NODE_UPGRADES", end_time_behavior="UNTIL_END_OF_SUPPORT"
-                ),
-            )
-        ],
+            start_time=start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            end_time=end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            recurrence=f"FREQ=WEEKLY;BYDAY={','.join(window.days)}",
+        )
     )
 
 
 def cluster(
-    name: str, spec: GkeClusterSpec, project: str, subnet: gcp.compute.Subnetwork, parent: pulumi.Resource
+    name: str,
+    spec: GkeClusterSpec,
+    project: str,
+    subnet: gcp.compute.Subnetwork,
+    *,
+    after: list[gcp.projects.Service],
+    parent: pulumi.Resource,
 ) -> gcp.container.Cluster:
     """VPC-native, Dataplane V2 (NetworkPolicies enforced), Workload Identity, no default node pool."""
     return gcp.container.Cluster(
@@ -172,8 +179,8 @@ def cluster(
         workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
             workload_pool=f"{project}.svc.id.goog"
         ),
-        maintenance_policy=_maintenance_policy(),
-        opts=pulumi.ResourceOptions(parent=parent),
+        maintenance_policy=maintenance_policy(spec.maintenance_window),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=after),
     )
 
 
@@ -205,8 +212,13 @@ def node_config(
 
 
 def management() -> gcp.container.NodePoolManagementArgs:
-    """Auto-repair on; auto-upgrade on only because a release channel demands it (see the module docstring)."""
+    """Auto-repair and auto-upgrade on, inside the maintenance window (see the module docstring)."""
     return gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True)
+
+
+def surge_upgrades() -> gcp.container.NodePoolUpgradeSettingsArgs:
+    """Upgrade by adding one new node before draining an old one: capacity never drops during an upgrade."""
+    return gcp.container.NodePoolUpgradeSettingsArgs(strategy="SURGE", max_surge=1, max_unavailable=0)
 
 
 def system_pool(name: str, spec: GkeClusterSpec, base: GkeBase, parent: pulumi.Resource) -> gcp.container.NodePool:
@@ -223,6 +235,7 @@ def system_pool(name: str, spec: GkeClusterSpec, base: GkeBase, parent: pulumi.R
             location_policy="BALANCED",
         ),
         management=management(),
+        upgrade_settings=surge_upgrades(),
         node_config=node_config(
             machine_type=spec.system_pool.machine_type,
             image_type="COS_CONTAINERD",

@@ -60,8 +60,7 @@ class GpuNodePool(pulumi.ComponentResource):
 
     def _node_pool(self, name: str, pool: PoolSpec, base: gke.GkeBase) -> gcp.container.NodePool:
         machine = pool.effective_machine_type
-        if machine is None:
-            raise pulumi.RunError(f"pool {pool.name!r}: set machineType; the GPU catalog has no default for it")
+        assert machine is not None, "config.rules refuses a GKE pool without a machine type"
         return gcp.container.NodePool(
             f"{name}-nodes",
             name=pool.name,

@@ -6,19 +6,17 @@ becoming a silently ignored key in a manifest.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Mapping, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from config import router_placement
+
 PART_OF = "ollama-fleet"
 GPU_RESOURCE = "nvidia.com/gpu"
 SKIP_AWAIT = "pulumi.com/skipAwait"
 """Pulumi's annotation that makes ``pulumi up`` apply an object without waiting for it to become ready."""
-
-MAX_EXCLUSION_TERMS = 64
-"""More node-affinity terms than this means the pools' selectors are too tangled to negate sensibly."""
 
 
 def app_labels(name: str, component: str, **extra: str) -> dict[str, str]:
@@ -90,25 +88,10 @@ def required_affinity(*terms: Sequence[tuple[str, str, Sequence[str]]]) -> k8s.c
 def exclusion_terms(selectors: Iterable[Mapping[str, str]]) -> list[list[tuple[str, str, list[str]]]]:
     """Node-affinity terms matching exactly the nodes that match none of ``selectors``.
 
-    A node escapes selector S when it differs from S on at least one of S's labels (``NotIn`` also
-    matches a missing label), so "none of them" is the product of one escape per selector; escapes on
-    the same key merge into one ``NotIn``. Nothing to avoid means no terms at all: an empty term would
-    match no node.
+    :func:`config.router_placement.exclusion_terms` computes them; :mod:`config.rules` has already refused a
+    stack that would need more than Kubernetes should be given.
     """
-    choices = [sorted(selector.items()) for selector in selectors if selector]
-    if not choices:
-        return []
-    terms: list[list[tuple[str, str, list[str]]]] = []
-    for combination in itertools.product(*choices):
-        merged: dict[str, set[str]] = {}
-        for key, value in combination:
-            merged.setdefault(key, set()).add(value)
-        term = [(key, "NotIn", sorted(values)) for key, values in sorted(merged.items())]
-        if term not in terms:
-            terms.append(term)
-    if len(terms) > MAX_EXCLUSION_TERMS:
-        raise ValueError("the pools' node selectors are too many to keep the router off their nodes")
-    return terms
+    return router_placement.exclusion_terms(selectors)
 
 
 def http_probe(path: str, port: str, *, period: int = 10, failures: int = 3, timeout: int = 5) -> k8s.core.v1.ProbeArgs:

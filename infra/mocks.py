@@ -22,6 +22,7 @@ from pulumi.runtime import mocks as runtime_mocks
 from pulumi.runtime import settings as runtime_settings
 
 from config.loading import PROJECT, read_stack_file
+from infra.gke_versions import ENGINE_VERSIONS_TOKEN, RECORDED_SERVER_CONFIG
 
 REDACTED = "<redacted>"
 """What a secret value becomes in anything the harness writes; also stands in for encrypted stack values."""
@@ -44,6 +45,8 @@ class Registered:
     urn: str = ""
     parent: str = ""
     provider: str = ""
+    dependencies: tuple[str, ...] = ()
+    """URNs of the resources it explicitly waits for (``depends_on``, its own and inherited ones)."""
 
 
 @dataclass(slots=True)
@@ -102,7 +105,7 @@ def _service_status(inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 class FleetMocks(pulumi.runtime.Mocks):
-    """Records every registration; answers the GCP client-config invoke the image build uses."""
+    """Records every registration; answers the invokes the program makes."""
 
     def __init__(self) -> None:
         self.run = Run()
@@ -121,16 +124,20 @@ class FleetMocks(pulumi.runtime.Mocks):
                     urn=getattr(self.context, "urn", ""),
                     parent=getattr(self.context, "parent", ""),
                     provider=args.provider or "",
+                    dependencies=tuple(getattr(self.context, "dependencies", ())),
                 )
             )
         return f"{args.name}-id", _outputs(args.typ, args.name, dict(args.inputs))
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        """Answer invokes; only the GCP client config is used by the program."""
+        """Answer the invokes the program makes: the GCP client config, and GKE's versions (a recorded answer)."""
         with self.lock:
             self.run.calls.append(args.token)
         if args.token == "gcp:organizations/getClientConfig:getClientConfig":
             return {"accessToken": "mock-access-token", "project": "mock", "region": "mock", "id": "mock"}, []
+        if args.token == ENGINE_VERSIONS_TOKEN:
+            location = dict(args.args).get("location", "")
+            return {**RECORDED_SERVER_CONFIG, "location": location, "id": f"mock-{location}"}, []
         return {}, []
 
 
@@ -146,6 +153,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         context = self.fleet_mocks.context
         context.urn = self.make_urn(request.parent, request.type, request.name)
         context.parent = request.parent
+        context.dependencies = list(request.dependencies)
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]  # the SDK's monitor is untyped
 
 

@@ -19,6 +19,7 @@ import pulumi_kubernetes as k8s
 from config.naming import OLLAMA_PORT, POOL_LABEL, ollama_headless_service, ollama_service
 from config.stack import PoolSpec
 from infra import network_policy
+from infra.images import pull_skips
 from infra.k8s_helpers import (
     OLLAMA_COMPONENT,
     app_labels,
@@ -62,7 +63,9 @@ class OllamaBackend(pulumi.ComponentResource):
         selector = selector_labels(labels)
         headless = self._service(f"{name}-headless", ollama_headless_service(pool.name), args, labels, headless=True)
         service = self._service(f"{name}-service", ollama_service(pool.name), args, labels, headless=False)
-        skips = checkov_skips({"CKV_K8S_11": NO_CPU_LIMIT, **image_skips(images(pool))})
+        skips = checkov_skips(
+            {"CKV_K8S_11": NO_CPU_LIMIT, **image_skips(images(pool)), **pull_skips([pool.ollama.image])}
+        )
         self.stateful_set = k8s.apps.v1.StatefulSet(
             f"{name}-statefulset",
             metadata=meta(f"ollama-{pool.name}", args.namespace, labels, {**slow_workload_annotations(), **skips}),

@@ -15,6 +15,7 @@ from config.naming import OLLAMA_PORT
 from config.stack import PoolSpec
 from infra import driver_check, model_pull
 from infra.accelerator import gpu_resource, is_nvidia
+from infra.images import pull_policy
 from infra.k8s_helpers import (
     env_list,
     exec_probe,
@@ -66,7 +67,7 @@ def _pull_container(pool: PoolSpec) -> k8s.core.v1.ContainerArgs:
     return k8s.core.v1.ContainerArgs(
         name="model-pull",
         image=pool.ollama.image,
-        image_pull_policy="Always",
+        image_pull_policy=pull_policy(pool.ollama.image),
         command=["sh", "-c", model_pull.PULL_SCRIPT],
         env=env_list(env),
         resources=resources("250m", "512Mi", cpu_limit="1", memory_limit="1Gi"),
@@ -80,7 +81,7 @@ def _server_container(pool: PoolSpec) -> k8s.core.v1.ContainerArgs:
     return k8s.core.v1.ContainerArgs(
         name="ollama",
         image=pool.ollama.image,
-        image_pull_policy="Always",
+        image_pull_policy=pull_policy(pool.ollama.image),
         ports=[k8s.core.v1.ContainerPortArgs(name=PORT_NAME, container_port=OLLAMA_PORT, protocol="TCP")],
         env=env_list(server_env(pool)),
         resources=resources(pool.ollama.cpu, pool.ollama.memory, gpus=gpus, gpu_resource=gpu_resource(pool)),

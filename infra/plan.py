@@ -2,7 +2,8 @@
 
 Runs the real program under the mocks with the stack file's config and writes ``resources.json``,
 ``kubernetes.yaml``, ``model-map.json`` and ``summary.md``. Exit 1 (and every problem, no traceback) on an
-invalid stack or on any manifest that Kubernetes' own schema for the stack's minor version rejects.
+invalid stack or on any manifest that Kubernetes' own schema for the stack's minor version rejects: the
+minor the stack sets, else its release channel's default as recorded in :mod:`infra.gke_versions`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from config.derive import derive_model_map
 from config.errors import ConfigError
 from config.loading import from_pulumi_config, load_stack_file
 from infra import custom_resources
+from infra.gke_versions import manifest_minor
 from infra.mocks import Run, run_program, stack_file_config
 from infra.plan_summary import summary_markdown
 from infra.program import build
@@ -101,7 +103,7 @@ def write_plan(
     (out / "kubernetes.yaml").write_text(_dump_yaml(documents), encoding="utf-8")
     (out / "model-map.json").write_text(derive_model_map(stack).to_json(), encoding="utf-8")
     (out / "summary.md").write_text(summary_markdown(stack, run, name), encoding="utf-8")
-    return Plan(run, documents, validate(documents, stack.cluster.kubernetes_version))
+    return Plan(run, documents, validate(documents, manifest_minor(stack)))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,9 @@ from collections import Counter
 from config.derive import derive_model_map
 from config.gpu_catalog import gpu_info
 from config.stack import GkeClusterSpec, PoolSpec, StackConfig
+from infra.gke import region_of
+from infra.gke_versions import manifest_minor
+from infra.images import mirror_uri, through_mirror
 from infra.mocks import Run
 from infra.plan_diagram import fleet_section
 from infra.router import max_replicas
@@ -44,15 +47,34 @@ def _driver(stack: StackConfig, pool: PoolSpec) -> str:
 def _cluster(stack: StackConfig) -> str:
     spec = stack.cluster
     if isinstance(spec, GkeClusterSpec):
+        version = (
+            f"{spec.kubernetes_version} (set; checked against GKE at preview)"
+            if spec.kubernetes_version
+            else f"{spec.release_channel} channel default (manifests validated for {manifest_minor(stack)}, "
+            "the channel default recorded in `infra/gke_versions.py`)"
+        )
+        window = spec.maintenance_window
         return (
             f"GKE cluster `{spec.name}` in `{spec.location}` (project `{stack.project}`), Kubernetes "
-            f"{spec.kubernetes_version} ({spec.release_channel} channel), namespace `{spec.namespace}`"
+            f"{version}, namespace `{spec.namespace}`; upgrades {','.join(window.days)} from "
+            f"{window.start_utc} UTC for {window.hours} h, one surge node at a time"
         )
     target = spec.context or spec.kubeconfig
     return (
         f"existing cluster `{spec.name}` (`{target}`), Kubernetes {spec.kubernetes_version}, "
         f"namespace `{spec.namespace}`"
     )
+
+
+def _ollama_image(stack: StackConfig, pool: PoolSpec) -> str:
+    """The stack file's image, and on GKE the reference nodes pull it by (through the Docker Hub mirror)."""
+    spec = stack.cluster
+    if not isinstance(spec, GkeClusterSpec) or not stack.project:
+        return f"`{pool.ollama.image}`"
+    pulled = through_mirror(pool.ollama.image, mirror_uri(stack.project, region_of(stack, spec)))
+    if pulled == pool.ollama.image:
+        return f"`{pool.ollama.image}` (not on Docker Hub: pulled directly)"
+    return f"`{pool.ollama.image}` pulled as `{pulled}`"
 
 
 def _pool_rows(stack: StackConfig) -> list[str]:
@@ -62,7 +84,7 @@ def _pool_rows(stack: StackConfig) -> list[str]:
     ]
     for pool in stack.pools:
         image = "—" if not stack.is_gke else f"`{pool.node_image}`"
-        ollama = f"`{pool.ollama.image}` × {pool.ollama.replicas}"
+        ollama = f"{_ollama_image(stack, pool)} × {pool.ollama.replicas}"
         storage = f"claim `{pool.ollama.existing_claim}`" if pool.ollama.existing_claim else pool.ollama.storage
         models = ", ".join(f"`{m}`" for m in pool.ollama.models)
         rows.append(

@@ -14,6 +14,7 @@ from infra.accelerator import is_nvidia
 from infra.cluster import Cluster, ClusterArgs
 from infra.driver_installer import DriverInstaller, DriverInstallerArgs, DriverPool
 from infra.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
+from infra.images import mirrored_pool
 from infra.model_map import ModelMap, ModelMapArgs
 from infra.ollama_backend import OllamaBackend, OllamaBackendArgs
 from infra.placement import GKE_NODEPOOL_LABEL
@@ -50,12 +51,14 @@ def build() -> None:
     k8s = pulumi.ResourceOptions(providers=[cluster.provider])
     pools = {pool.name: GpuNodePool(f"pool-{pool.name}", GpuNodePoolArgs(pool, cluster.gke)) for pool in stack.pools}
     drivers = _drivers(stack, pools, k8s)
+    mirror, registry = (cluster.gke.docker_hub, list(cluster.gke.registry)) if cluster.gke else (None, [])
     backends = {
         pool.name: OllamaBackend(
             f"ollama-{pool.name}",
-            OllamaBackendArgs(pool, pools[pool.name].placement, cluster.namespace),
+            OllamaBackendArgs(mirrored_pool(pool, mirror), pools[pool.name].placement, cluster.namespace),
             pulumi.ResourceOptions.merge(
-                k8s, pulumi.ResourceOptions(depends_on=[pools[pool.name], *([drivers] if drivers else [])])
+                k8s,
+                pulumi.ResourceOptions(depends_on=[pools[pool.name], *registry, *([drivers] if drivers else [])]),
             ),
         )
         for pool in stack.pools

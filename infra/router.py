@@ -23,6 +23,8 @@ import pulumi_random as random
 from config.naming import OLLAMA_PORT
 from config.stack import SecretKeys, StackConfig
 from infra import network_policy, router_tls
+from infra.gke_versions import manifest_minor
+from infra.images import BUILT_IMAGE_SKIPS, pull_policy, pull_skips
 from infra.k8s_helpers import (
     ROUTER_APP,
     app_labels,
@@ -97,13 +99,17 @@ class Router(pulumi.ComponentResource):
             secret_keys=secret_keys,
             node_selector=args.node_selector,
             avoid=args.avoid,
-            kubernetes_version=args.stack.cluster.kubernetes_version,
+            kubernetes_version=manifest_minor(args.stack),
+            pull_policy=pull_policy(args.stack.router.image)
+            if args.stack.router.image
+            else "IfNotPresent",  # by digest
         )
         annotations: dict[str, pulumi.Input[str]] = {MODEL_MAP_VERSION: args.model_map_version}
         if secret is not None:
             annotations[KEYS_SECRET_UID] = secret.metadata.apply(lambda m: str(m.uid or ""))
         skips = {"CKV_K8S_35": KEYS_IN_ENV} if secret_keys else {}
         skips |= image_skips([args.stack.router.image]) if args.stack.router.image else {}
+        skips |= pull_skips([args.stack.router.image]) if args.stack.router.image else BUILT_IMAGE_SKIPS
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=meta(ROUTER_APP, args.namespace, labels, checkov_skips(skips) or None),

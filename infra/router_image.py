@@ -30,8 +30,8 @@ def router_image(
     if stack.router.image is not None:
         return pulumi.Output.from_input(stack.router.image)
     cluster = stack.cluster
-    if not isinstance(cluster, GkeClusterSpec) or not stack.project:
-        raise pulumi.RunError("router.image is required when the stack does not create a GKE cluster")
+    # config.rules refuses an existing cluster without router.image and a GKE stack without gcp:project
+    assert isinstance(cluster, GkeClusterSpec) and stack.project
     region = region_of(stack, cluster)
     registry_uri = _repository(name, stack.project, region, apis, parent)
     token: pulumi.Output[str] = gcp.organizations.get_client_config_output(

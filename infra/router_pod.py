@@ -36,6 +36,11 @@ DRAIN_SECONDS = 10
 API_KEYS, ADMIN_KEYS = "api-keys", "admin-keys"
 SLEEP_ACTION_SINCE = (1, 30)
 """``lifecycle.preStop.sleep`` is on by default from Kubernetes 1.30; older clusters get ``exec sleep``."""
+KEEPALIVE_SECONDS = 620
+"""How long the router keeps an idle client connection open. Google's load balancers keep idle connections to
+backends open for 600 s and require the backend's keep-alive timeout to be longer, or a request may be sent
+on a connection the backend is closing and fail with a 502
+(https://cloud.google.com/load-balancing/docs/https#timeouts_and_retries)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,7 @@ class RouterPodArgs:
     node_selector: Mapping[str, str]
     avoid: Sequence[Mapping[str, str]]
     kubernetes_version: str
+    pull_policy: str = "IfNotPresent"
 
 
 def _pre_stop(kubernetes_version: str) -> k8s.core.v1.LifecycleHandlerArgs:
@@ -59,7 +65,14 @@ def _pre_stop(kubernetes_version: str) -> k8s.core.v1.LifecycleHandlerArgs:
 
 
 def _env(args: RouterPodArgs) -> list[k8s.core.v1.EnvVarArgs]:
-    env = env_list({"FLEET_MODEL_MAP": MAP_PATH, "FLEET_HOST": "0.0.0.0", "FLEET_PORT": str(OLLAMA_PORT)})
+    env = env_list(
+        {
+            "FLEET_MODEL_MAP": MAP_PATH,
+            "FLEET_HOST": "0.0.0.0",
+            "FLEET_PORT": str(OLLAMA_PORT),
+            "FLEET_KEEPALIVE": str(KEEPALIVE_SECONDS),
+        }
+    )
     names = {API_KEYS: "FLEET_API_KEYS", ADMIN_KEYS: "FLEET_ADMIN_KEYS"}
     for key in args.secret_keys:
         source = k8s.core.v1.SecretKeySelectorArgs(name=args.keys_secret, key=key)
@@ -73,7 +86,7 @@ def _container(args: RouterPodArgs) -> k8s.core.v1.ContainerArgs:
     return k8s.core.v1.ContainerArgs(
         name="router",
         image=args.image,
-        image_pull_policy="Always",
+        image_pull_policy=args.pull_policy,
         ports=[k8s.core.v1.ContainerPortArgs(name=PORT_NAME, container_port=OLLAMA_PORT, protocol="TCP")],
         env=_env(args),
         volume_mounts=[mount("model-map", MAP_DIR, read_only=True), mount("tmp", "/tmp")],

@@ -18,8 +18,10 @@ def test_project_services_are_enabled_and_kept(dev: tuple[StackConfig, Run]) -> 
     services = [inputs(r) for r in run.of_type("gcp:projects/service:Service")]
     assert sorted(s["service"] for s in services) == [
         "artifactregistry.googleapis.com",
+        "cloudresourcemanager.googleapis.com",
         "compute.googleapis.com",
         "container.googleapis.com",
+        "iam.googleapis.com",
     ]
     assert all(s["project"] == stack.project and s["disableOnDestroy"] is False for s in services)
 
@@ -39,19 +41,24 @@ def test_cluster_is_vpc_native_dataplane_v2_with_workload_identity(dev: tuple[St
     assert cluster["workloadIdentityConfig"] == {"workloadPool": f"{stack.project}.svc.id.goog"}
     assert cluster["removeDefaultNodePool"] is True
     assert cluster["releaseChannel"] == {"channel": stack.cluster.release_channel}
-    assert cluster["minMasterVersion"] == stack.cluster.kubernetes_version
+    assert "minMasterVersion" not in cluster, "no kubernetesVersion: the channel's default, not a pin that ages out"
     assert cluster["deletionProtection"] is stack.cluster.deletion_protection
     subnet = one(run, "gcp:compute/subnetwork:Subnetwork")
     assert {r["rangeName"] for r in subnet["secondaryIpRanges"]} == {"pods", "services"}
 
 
-def test_node_upgrades_are_held_by_a_maintenance_exclusion(dev: tuple[StackConfig, Run]) -> None:
+def test_upgrades_run_in_the_weekly_window_and_nothing_holds_security_patches(dev: tuple[StackConfig, Run]) -> None:
     _, run = dev
-    exclusions = one(run, CLUSTER)["maintenancePolicy"]["maintenanceExclusions"]
-    assert [e["exclusionOptions"] for e in exclusions] == [
-        {"scope": "NO_MINOR_OR_NODE_UPGRADES", "endTimeBehavior": "UNTIL_END_OF_SUPPORT"}
-    ]
-    assert "endTime" not in exclusions[0]
+    policy = one(run, CLUSTER)["maintenancePolicy"]
+    assert "maintenanceExclusions" not in policy
+    assert policy["recurringWindow"] == {
+        "startTime": "2025-01-04T02:00:00Z",
+        "endTime": "2025-01-04T08:00:00Z",
+        "recurrence": "FREQ=WEEKLY;BYDAY=SA,SU",
+    }
+    for node_pool in run.of_type("gcp:container/nodePool:NodePool"):
+        upgrade = inputs(node_pool)["upgradeSettings"]
+        assert (upgrade["maxSurge"], upgrade["maxUnavailable"]) == (1, 0), inputs(node_pool)["name"]
 
 
 def test_nodes_run_as_a_least_privilege_account(dev: tuple[StackConfig, Run]) -> None:
@@ -61,9 +68,7 @@ def test_nodes_run_as_a_least_privilege_account(dev: tuple[StackConfig, Run]) ->
     roles = [inputs(r) for r in run.of_type("gcp:projects/iAMMember:IAMMember")]
     assert sorted(r["role"] for r in roles) == [
         "roles/artifactregistry.reader",
-        "roles/logging.logWriter",
-        "roles/monitoring.metricWriter",
-        "roles/monitoring.viewer",
+        "roles/container.defaultNodeServiceAccount",
     ]
     assert {r["member"] for r in roles} == {f"serviceAccount:{email}"}
     for node_pool in run.of_type("gcp:container/nodePool:NodePool"):

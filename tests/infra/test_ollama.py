@@ -5,6 +5,7 @@ from __future__ import annotations
 from config.derive import derive_model_map
 from config.naming import ollama_headless_service, ollama_service
 from config.stack import StackConfig
+from infra.images import mirror_uri, through_mirror
 from infra.mocks import Run
 from tests.infra.fleet import containers, env_of, file_value, one, pod_spec, run_stack
 
@@ -47,13 +48,14 @@ def test_server_env_carries_the_pool_settings_and_the_stack_decides_host_and_sto
     dev: tuple[StackConfig, Run],
 ) -> None:
     stack, run = dev
+    mirror = mirror_uri(stack.project or "", stack.region or "")
     for pool in stack.pools:
         server = containers(pod_spec(one(run, STATEFUL_SET, name=f"ollama-{pool.name}")))["ollama"]
         env = env_of(server)
         assert env["OLLAMA_HOST"] == "0.0.0.0:11434" and env["OLLAMA_MODELS"] == "/var/lib/ollama/models"
         assert {k: env[k] for k in pool.ollama.env} == pool.ollama.env
         assert env["FLEET_MODELS"].split() == pool.ollama.models
-        assert server["image"] == pool.ollama.image
+        assert server["image"] == through_mirror(pool.ollama.image, mirror)
         assert server["resources"]["requests"] == {"cpu": pool.ollama.cpu, "memory": pool.ollama.memory}
 
 

@@ -33,7 +33,7 @@ OWNER = {
     "kubernetes:apps/v1:Deployment": "Router",
     "kubernetes:core/v1:Secret": "Router",
     "docker-build:index:Image": "Router",
-    "gcp:artifactregistry/repository:Repository": "Router",
+    "gcp:artifactregistry/repository:Repository": {"Router", "Cluster"},
     "random:index/randomPassword:RandomPassword": "Router",
 }
 

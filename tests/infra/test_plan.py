@@ -16,6 +16,7 @@ import yaml
 from config.derive import derive_model_map
 from config.loading import load_stack_file
 from infra import custom_resources, plan
+from infra.gke_versions import manifest_minor
 from infra.mocks import MOCK_GENERATED_KEY, REDACTED
 from tests.infra.fleet import ROOT, file_value
 
@@ -42,7 +43,7 @@ def test_plan_writes_valid_manifests(stack: str, tmp_path: Path, monkeypatch: py
     for document in documents:
         custom = custom_resources.problems(document)
         if custom is None:
-            kubernetes_validate.validate(document, f"{spec.cluster.kubernetes_version}.0", strict=True)
+            kubernetes_validate.validate(document, f"{manifest_minor(spec)}.0", strict=True)
         else:
             assert custom == [], document
         assert _floats(document) == [], document["metadata"]["name"]

@@ -46,7 +46,7 @@ def test_router_mounts_the_model_map_and_points_at_it(dev: tuple[StackConfig, Ru
 
 def test_built_image_is_deployed_by_digest(dev: tuple[StackConfig, Run]) -> None:
     stack, run = dev
-    repository = one(run, "gcp:artifactregistry/repository:Repository")
+    repository = one(run, "gcp:artifactregistry/repository:Repository", repositoryId="ollama-fleet")
     registry = f"{repository['location']}-docker.pkg.dev/{stack.project}/{repository['repositoryId']}"
     assert _router(run)["image"] == f"{registry}/router@{MOCK_DIGEST}"
     image = run.of_type("docker-build:index:Image")[0].inputs

@@ -1,8 +1,13 @@
-"""The import direction of DESIGN.md: config ← infra, config ← router, and never router → pulumi/infra."""
+"""The import directions: config <- infra, config <- router, config <- ollama_sim.
+
+The router never imports Pulumi or infra; the simulated Ollama (``ollama_sim``) is a test double that imports
+``config`` at most, and the router and the simulator never import each other.
+"""
 
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,8 +17,11 @@ FORBIDDEN = {
     "config": {"pulumi", "pulumi_gcp", "pulumi_kubernetes", "pulumi_docker_build", "pulumi_random"}
     | {"starlette", "httpx", "uvicorn", "infra", "router"},
     "router": {"pulumi", "pulumi_gcp", "pulumi_kubernetes", "pulumi_docker_build", "pulumi_random", "infra"},
-    "infra": {"router", "starlette", "uvicorn"},
+    "infra": {"router", "starlette", "uvicorn", "ollama_sim"},
 }
+FORBIDDEN["router"] |= {"ollama_sim"}
+FIRST_PARTY = {"config", "infra", "router", "ollama_sim", "bench", "scripts", "tests", "tools"}
+SIM_THIRD_PARTY = {"httptools", "uvloop"}
 
 
 def _imports(path: Path) -> set[str]:
@@ -41,3 +49,16 @@ def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("import pulumi_gcp.container\nfrom infra.cluster import Cluster\nfrom . import sibling\n")
     assert _imports(sample) == {"pulumi_gcp", "infra"}
+
+
+def test_the_simulator_imports_config_at_most() -> None:
+    files = sorted((ROOT / "ollama_sim").rglob("*.py"))
+    assert files, "ollama_sim/ has no modules"
+    allowed = {"config", "ollama_sim"} | SIM_THIRD_PARTY
+    offenders = {
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in files
+        for name in _imports(path)
+        if name not in allowed and (name in FIRST_PARTY or name not in sys.stdlib_module_names)
+    }
+    assert not offenders, sorted(offenders)

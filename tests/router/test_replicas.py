@@ -19,10 +19,10 @@ from typing import Any
 import httpx
 
 from config.model_map import parse_model_map
+from ollama_sim import RunningSim, SimConfig, running_sim
 from router.resolver import ReplicaResolver, system_resolve
 from router.settings import RouterSettings
 from router.state import FleetState
-from router.testing import RunningSim, SimConfig, running_sim
 from tests.router.harness import eventually, running_router
 
 GUARD = 15.0

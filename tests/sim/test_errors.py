@@ -9,7 +9,7 @@ import ollama
 import openai
 import pytest
 
-from router.testing import RunningSim
+from ollama_sim import RunningSim
 
 EMBEDDER = "nomic-embed-text"
 ASK = [{"role": "user", "content": "x"}]

@@ -7,7 +7,7 @@ import math
 import httpx
 import ollama
 
-from router.testing import RunningSim
+from ollama_sim import RunningSim
 from tests.sim.conftest import MODELS, TOKENS
 
 HELLO = [{"role": "user", "content": "Say hello"}]

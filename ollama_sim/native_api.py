@@ -1,6 +1,6 @@
 """The native read and inference routes: ``/``, version, tags, ps, show, generate, chat, embed(dings).
 
-Each handler decodes the body like gin (:mod:`router.testing.godecode`), runs Ollama's checks, and answers
+Each handler decodes the body like gin (:mod:`ollama_sim.godecode`), runs Ollama's checks, and answers
 in the native error shape ``{"error": "..."}`` (ollama-api.md §1a). Streaming is the default for generate
 and chat; only an explicit ``"stream": false`` merges the answer into one object.
 """
@@ -13,18 +13,18 @@ from functools import wraps
 from typing import Any
 
 from config.names import InvalidModelNameError, parse_model_name
-from router.testing import render_native
-from router.testing.clock import LOAD_NS, PROMPT_TOKEN_NS, go_time
-from router.testing.config import SimConfig
-from router.testing.errors import ApiError, native_error
-from router.testing.generation import embed, prompt_tokens
-from router.testing.godecode import BOOL, MAP, STRING, BodyError, GoStruct, decode_body
-from router.testing.gojson import go_float, go_json_bytes, go_quote, go_str_cached
-from router.testing.inference import Inference
-from router.testing.modelinfo import show_fields
-from router.testing.request import Request
-from router.testing.state import SimState
-from router.testing.wire import JSON, TEXT, Fixed, Response
+from ollama_sim import render_native
+from ollama_sim.clock import LOAD_NS, PROMPT_TOKEN_NS, go_time
+from ollama_sim.config import SimConfig
+from ollama_sim.errors import ApiError, native_error
+from ollama_sim.generation import embed, prompt_tokens
+from ollama_sim.godecode import BOOL, MAP, STRING, BodyError, GoStruct, decode_body
+from ollama_sim.gojson import go_float, go_json_bytes, go_quote, go_str_cached
+from ollama_sim.inference import Inference
+from ollama_sim.modelinfo import show_fields
+from ollama_sim.request import Request
+from ollama_sim.store import SimState
+from ollama_sim.wire import JSON, TEXT, Fixed, Response
 
 Handler = Callable[[Request], Response]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from router.testing.observe import Observations
+from ollama_sim.observe import Observations
 
 ABORT_POLL_S = 0.002
 ABORT_POLLS = 500

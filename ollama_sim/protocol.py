@@ -17,13 +17,13 @@ from typing import cast
 
 import httptools
 
-from router.testing.app import App
-from router.testing.config import Faults
-from router.testing.errors import native_error
-from router.testing.observe import Observations, ObservedRequest
-from router.testing.request import Request
-from router.testing.streaming import StreamWriter
-from router.testing.wire import Fixed, Response, Stream, fixed_head, stream_head
+from ollama_sim.config import Faults
+from ollama_sim.errors import native_error
+from ollama_sim.observe import Observations, ObservedRequest
+from ollama_sim.request import Request
+from ollama_sim.routes import App
+from ollama_sim.streaming import StreamWriter
+from ollama_sim.wire import Fixed, Response, Stream, fixed_head, stream_head
 
 log = logging.getLogger(__name__)
 

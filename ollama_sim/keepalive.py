@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from router.testing.errors import ApiError
-from router.testing.gojson import go_quote
+from ollama_sim.errors import ApiError
+from ollama_sim.gojson import go_quote
 
 FOREVER_NS = 2**63 - 1
 """Go's ``math.MaxInt64`` duration, what a negative keep-alive becomes."""

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 
 from config.names import InvalidModelNameError, model_key, parse_model_name
-from router.testing.clock import DEFAULT_KEEP_ALIVE_NS, MODIFIED_EPOCH_NS, NS, SIM_EPOCH_NS, go_time, unix_seconds
-from router.testing.gojson import go_json_bytes
-from router.testing.modelinfo import CONTEXT_LENGTH, ModelFacts, facts_for
+from ollama_sim.clock import DEFAULT_KEEP_ALIVE_NS, MODIFIED_EPOCH_NS, NS, SIM_EPOCH_NS, go_time, unix_seconds
+from ollama_sim.gojson import go_json_bytes
+from ollama_sim.modelinfo import CONTEXT_LENGTH, ModelFacts, facts_for
 
 
 def _jitter_ns(name: str) -> int:

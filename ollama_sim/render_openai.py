@@ -12,10 +12,10 @@ from __future__ import annotations
 import zlib
 from functools import lru_cache
 
-from router.testing.clock import SIM_EPOCH_NS, unix_seconds
-from router.testing.generation import Generation
-from router.testing.gojson import go_json, go_str_cached
-from router.testing.wire import PLAIN_JSON, SSE, Fixed, Stream
+from ollama_sim.clock import SIM_EPOCH_NS, unix_seconds
+from ollama_sim.generation import Generation
+from ollama_sim.gojson import go_json, go_str_cached
+from ollama_sim.wire import PLAIN_JSON, SSE, Fixed, Stream
 
 DONE = b"data: [DONE]\n\n"
 _FINGERPRINT = '"system_fingerprint":"fp_ollama"'

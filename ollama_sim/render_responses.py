@@ -13,10 +13,10 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from router.testing.clock import SIM_EPOCH_NS, unix_seconds
-from router.testing.generation import Generation
-from router.testing.gojson import go_json
-from router.testing.wire import PLAIN_JSON, SSE, Fixed, Stream
+from ollama_sim.clock import SIM_EPOCH_NS, unix_seconds
+from ollama_sim.generation import Generation
+from ollama_sim.gojson import go_json
+from ollama_sim.wire import PLAIN_JSON, SSE, Fixed, Stream
 
 STREAM_HEADERS = (("Cache-Control", "no-cache"), ("Connection", "keep-alive"))
 

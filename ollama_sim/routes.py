@@ -9,17 +9,17 @@ injected ``Faults.status`` then replaces the answer of every ``/api`` and ``/v1`
 
 from __future__ import annotations
 
-from router.testing.admin_api import AdminApi
-from router.testing.config import Faults, SimConfig
-from router.testing.errors import fault_message, native_error, openai_error
-from router.testing.hostcheck import host_allowed, listener_is_loopback
-from router.testing.inference import Inference
-from router.testing.native_api import Handler, NativeApi
-from router.testing.openai_api import OpenAiApi
-from router.testing.request import Request
-from router.testing.responses_api import ResponsesApi
-from router.testing.state import SimState
-from router.testing.wire import GIN_TEXT, HTML, TEXT, Fixed, Response
+from ollama_sim.admin_api import AdminApi
+from ollama_sim.config import Faults, SimConfig
+from ollama_sim.errors import fault_message, native_error, openai_error
+from ollama_sim.hostcheck import host_allowed, listener_is_loopback
+from ollama_sim.inference import Inference
+from ollama_sim.native_api import Handler, NativeApi
+from ollama_sim.openai_api import OpenAiApi
+from ollama_sim.request import Request
+from ollama_sim.responses_api import ResponsesApi
+from ollama_sim.store import SimState
+from ollama_sim.wire import GIN_TEXT, HTML, TEXT, Fixed, Response
 
 FORBIDDEN = Fixed(403, None, b"")
 NO_CONTENT = Fixed(204, None, b"")

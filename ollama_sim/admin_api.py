@@ -13,14 +13,14 @@ import re
 from typing import Any
 
 from config.names import InvalidModelNameError, parse_model_name
-from router.testing.errors import ApiError, native_error
-from router.testing.godecode import BOOL, STRING, GoStruct
-from router.testing.gojson import go_json_bytes, go_quote
-from router.testing.modelinfo import ModelFacts
-from router.testing.native_api import decode_native, native_errors
-from router.testing.request import Request
-from router.testing.state import SimState
-from router.testing.wire import NDJSON, PLAIN_JSON, Fixed, Response, Stream
+from ollama_sim.errors import ApiError, native_error
+from ollama_sim.godecode import BOOL, STRING, GoStruct
+from ollama_sim.gojson import go_json_bytes, go_quote
+from ollama_sim.modelinfo import ModelFacts
+from ollama_sim.native_api import decode_native, native_errors
+from ollama_sim.request import Request
+from ollama_sim.store import SimState
+from ollama_sim.wire import NDJSON, PLAIN_JSON, Fixed, Response, Stream
 
 PULL = GoStruct("api.PullRequest", {"model": STRING, "name": STRING, "stream": BOOL})
 PUSH = GoStruct("api.PushRequest", {"model": STRING, "name": STRING, "stream": BOOL})

@@ -17,11 +17,11 @@ import asyncio
 import ipaddress
 from types import TracebackType
 
-from router.testing.app import App
-from router.testing.config import Faults, SimConfig
-from router.testing.connection import Connection, Context
-from router.testing.observe import Observations
-from router.testing.state import SimState
+from ollama_sim.config import Faults, SimConfig
+from ollama_sim.observe import Observations
+from ollama_sim.protocol import Connection, Context
+from ollama_sim.routes import App
+from ollama_sim.store import SimState
 
 
 def _url_host(host: str) -> str:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from router.testing.gojson import go_json_bytes
-from router.testing.wire import JSON, PLAIN_JSON, Fixed
+from ollama_sim.gojson import go_json_bytes
+from ollama_sim.wire import JSON, PLAIN_JSON, Fixed
 
 MAX_QUEUE = "server busy, please try again.  maximum pending requests exceeded"
 """Ollama's ``ErrMaxQueue`` text, sent with 503."""

@@ -3,7 +3,7 @@
 Everything derives from a hash of the model key and the prompt (or messages), so one request always
 produces the same tokens, and any two simulators serving the same model answer alike, which is what
 byte-for-byte comparisons through a router rely on. Durations and timestamps come from the fixed clock
-(:mod:`router.testing.clock`), never from how long the answer really took.
+(:mod:`ollama_sim.clock`), never from how long the answer really took.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import struct
 from dataclasses import dataclass
 from functools import lru_cache
 
-from router.testing.clock import LOAD_NS, PROMPT_TOKEN_NS, SIM_EPOCH_NS
+from ollama_sim.clock import LOAD_NS, PROMPT_TOKEN_NS, SIM_EPOCH_NS
 
 VOCABULARY = (
     "the", "model", "answers", "every", "request", "with", "a", "steady", "stream", "of", "tokens", "from",

@@ -1,4 +1,4 @@
-"""``python -m router.testing``: serve one simulated Ollama until SIGINT or SIGTERM.
+"""``python -m ollama_sim``: serve one simulated Ollama until SIGINT or SIGTERM.
 
 Prints one line ending in its URL once it listens, e.g. ``simulated ollama t4 ready at http://127.0.0.1:11435``,
 so scripts can wait for that line and take its last word.
@@ -12,15 +12,15 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from router.testing.config import SimConfig
-from router.testing.loops import new_event_loop
-from router.testing.server import SimulatedOllama
+from ollama_sim.config import SimConfig
+from ollama_sim.loops import new_event_loop
+from ollama_sim.simulator import SimulatedOllama
 
 
 def parse_config(argv: Sequence[str] | None = None) -> SimConfig:
     """The :class:`SimConfig` the command line asks for."""
     defaults = SimConfig()
-    parser = argparse.ArgumentParser(prog="python -m router.testing", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m ollama_sim", description=__doc__.splitlines()[0])
     parser.add_argument("--name", default=defaults.name, help="label shown in the ready line")
     parser.add_argument("--host", default=defaults.host, help="address to listen on")
     parser.add_argument("--port", type=int, default=11434, help="port to listen on (0 picks a free one)")

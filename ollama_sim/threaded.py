@@ -19,11 +19,11 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from router.testing.config import Faults, SimConfig
-from router.testing.loops import new_event_loop
-from router.testing.observe import Observations
-from router.testing.server import SimulatedOllama
-from router.testing.state import SimState
+from ollama_sim.config import Faults, SimConfig
+from ollama_sim.loops import new_event_loop
+from ollama_sim.observe import Observations
+from ollama_sim.simulator import SimulatedOllama
+from ollama_sim.store import SimState
 
 T = TypeVar("T")
 CALL_TIMEOUT_S = 10.0

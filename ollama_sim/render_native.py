@@ -4,17 +4,17 @@ Field order and omissions follow Ollama's Go structs (``api.GenerateResponse``, 
 ``api.Metrics`` with ``omitempty``). Stream lines are compact JSON plus ``\\n`` with no blank lines (§1c);
 ``stream:false`` merges them into one object sent with ``application/json; charset=utf-8``. Tokens come
 from a JSON-safe vocabulary and the model string is escaped once, so no line is JSON-encoded one by one,
-and the finished :class:`~router.testing.wire.Stream` is cached for identical requests.
+and the finished :class:`~ollama_sim.wire.Stream` is cached for identical requests.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from router.testing.clock import SIM_EPOCH_NS, go_time
-from router.testing.generation import Generation
-from router.testing.gojson import go_json, go_str_cached
-from router.testing.wire import JSON, NDJSON, Fixed, Stream
+from ollama_sim.clock import SIM_EPOCH_NS, go_time
+from ollama_sim.generation import Generation
+from ollama_sim.gojson import go_json, go_str_cached
+from ollama_sim.wire import JSON, NDJSON, Fixed, Stream
 
 
 def _metrics(gen: Generation) -> str:

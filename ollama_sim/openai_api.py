@@ -3,7 +3,7 @@
 Like Ollama's middleware, each converts the request into a native one, runs the same inference, and
 re-shapes the answer. Refusals by the middleware itself (bad body, empty ``messages``, bad
 ``encoding_format``) and errors from the native handler come back in OpenAI's error shape, with the two
-slightly different encodings of :mod:`router.testing.errors`.
+slightly different encodings of :mod:`ollama_sim.errors`.
 """
 
 from __future__ import annotations
@@ -14,17 +14,17 @@ from functools import wraps
 from typing import Any
 
 from config.names import InvalidModelNameError, parse_model_name
-from router.testing import render_openai
-from router.testing.clock import unix_seconds
-from router.testing.config import SimConfig
-from router.testing.errors import ApiError, openai_error, openai_refusal
-from router.testing.generation import Generation, embed, prompt_tokens
-from router.testing.godecode import BOOL, MAP, STRING, BodyError, GoStruct, decode_body
-from router.testing.gojson import go_json_bytes, go_str_cached
-from router.testing.inference import Answer, Inference
-from router.testing.request import Request
-from router.testing.state import SimState
-from router.testing.wire import PLAIN_JSON, Fixed, Response
+from ollama_sim import render_openai
+from ollama_sim.clock import unix_seconds
+from ollama_sim.config import SimConfig
+from ollama_sim.errors import ApiError, openai_error, openai_refusal
+from ollama_sim.generation import Generation, embed, prompt_tokens
+from ollama_sim.godecode import BOOL, MAP, STRING, BodyError, GoStruct, decode_body
+from ollama_sim.gojson import go_json_bytes, go_str_cached
+from ollama_sim.inference import Answer, Inference
+from ollama_sim.request import Request
+from ollama_sim.store import SimState
+from ollama_sim.wire import PLAIN_JSON, Fixed, Response
 
 CHAT = GoStruct(
     "openai.ChatCompletionRequest",

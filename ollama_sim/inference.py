@@ -2,7 +2,7 @@
 
 The order of checks follows Ollama's handlers (ollama-api.md §1a): model name, then existence, then the
 unload case (empty prompt or messages with ``keep_alive`` 0), then capability, then the load case (empty
-prompt or messages). Failures raise :class:`~router.testing.errors.ApiError`; each route renders it in its
+prompt or messages). Failures raise :class:`~ollama_sim.errors.ApiError`; each route renders it in its
 own error shape. The answer echoes the model string exactly as the client sent it (§2).
 """
 
@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from config.names import InvalidModelNameError, parse_model_name
-from router.testing.clock import step_ns
-from router.testing.config import SimConfig
-from router.testing.errors import ApiError
-from router.testing.generation import Generation, generate, prompt_tokens, request_seed
-from router.testing.godecode import json_kind
-from router.testing.keepalive import keep_alive_ns
-from router.testing.modelinfo import ModelFacts
-from router.testing.state import SimState
+from ollama_sim.clock import step_ns
+from ollama_sim.config import SimConfig
+from ollama_sim.errors import ApiError
+from ollama_sim.generation import Generation, generate, prompt_tokens, request_seed
+from ollama_sim.godecode import json_kind
+from ollama_sim.keepalive import keep_alive_ns
+from ollama_sim.modelinfo import ModelFacts
+from ollama_sim.store import SimState
 
 
 @dataclass(frozen=True, slots=True)

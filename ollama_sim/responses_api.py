@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from router.testing import render_responses
-from router.testing.config import SimConfig
-from router.testing.godecode import BOOL, STRING, GoStruct
-from router.testing.inference import Inference
-from router.testing.openai_api import Refusal, answered, decode_openai, openai_errors
-from router.testing.render_responses import Echo
-from router.testing.request import Request
-from router.testing.wire import Response
+from ollama_sim import render_responses
+from ollama_sim.config import SimConfig
+from ollama_sim.godecode import BOOL, STRING, GoStruct
+from ollama_sim.inference import Inference
+from ollama_sim.openai_api import Refusal, answered, decode_openai, openai_errors
+from ollama_sim.render_responses import Echo
+from ollama_sim.request import Request
+from ollama_sim.wire import Response
 
 RESPONSES = GoStruct("openai.ResponsesRequest", {"model": STRING, "instructions": STRING, "stream": BOOL})
 EFFORTS = ("none", "low", "medium", "high", "max")

@@ -7,6 +7,10 @@ one LIFO stack of idle keep-alive connections per backend (checkout and checkin 
 caller each decoded body chunk as it arrived, without any per-line work. The same client serves the
 low-rate paths too (merged listings, version probes): one connection owner, one timeout model and one
 error taxonomy for every byte the router sends upstream, and no second HTTP stack in the image.
+
+Owns the wire: connections and their pool, one request/response cycle, flow control, the request head
+and hop-by-hop header rules, the outgoing request, and the upstream error tree.
+May import: nothing else of the router.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from router.access import Access, KeyChecker, bearer_token, classify
-from router.cors import CorsPolicy
+from router.edge.access import Access, KeyChecker, bearer_token, classify
+from router.edge.cors import CorsPolicy
 
 
 @pytest.mark.parametrize(

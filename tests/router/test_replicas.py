@@ -20,9 +20,9 @@ import httpx
 
 from config.model_map import parse_model_map
 from ollama_sim import RunningSim, SimConfig, running_sim
-from router.resolver import ReplicaResolver, system_resolve
-from router.settings import RouterSettings
-from router.state import FleetState
+from router.balancing.resolver import ReplicaResolver, system_resolve
+from router.runtime.settings import RouterSettings
+from router.runtime.state import FleetState
 from tests.router.harness import eventually, running_router
 
 GUARD = 15.0

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from router.settings import SettingsError, load_settings
+from router.runtime.settings import SettingsError, load_settings
 
 
 def test_defaults_match_the_design() -> None:

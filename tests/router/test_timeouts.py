@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import httpx
 
 from ollama_sim import SimConfig, running_sim
-from router.settings import load_settings
+from router.runtime.settings import load_settings
 from tests.router.harness import model_map, running_router
 from tests.router.rawhttp import Fetched, fetch
 

@@ -2,7 +2,7 @@
 
 A headless Kubernetes Service has one DNS record per ready pod. Connecting to its name would let the
 resolver pick one pod per *connection*, and kept-alive connections would pin the load; resolving the
-name here and treating each address as a replica (:mod:`router.replicas`) lets the router pick a pod
+name here and treating each address as a replica (:mod:`router.balancing.replicas`) lets the router pick a pod
 per *request*, by least in-flight requests. The addresses are looked up with ``loop.getaddrinfo`` at
 start-up, whenever the model map adds such a backend, and every ``FLEET_RESOLVE_INTERVAL`` seconds:
 new addresses become replicas, vanished ones are retired (answers still streaming from them finish).
@@ -17,8 +17,8 @@ import logging
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 
-from router.backends import Backend
-from router.state import FleetState
+from router.balancing.backends import Backend
+from router.runtime.state import FleetState
 
 logger = logging.getLogger("router.resolver")
 

@@ -1,12 +1,12 @@
 """Forwarding one request and delivering the outcome to the client, whatever it turned out to be.
 
-:func:`router.attempts.first_answer` finds the answer (retries and fallback happen there, before the
+:func:`router.balancing.attempts.first_answer` finds the answer (retries and fallback happen there, before the
 first byte); :func:`deliver` turns its outcome into the client's response:
 
-- an :class:`~router.attempts.Answer` is relayed as it streams (:func:`router.relay.relay`);
-- a :class:`~router.attempts.Buffered` backend answer is sent as read, with ``X-Fleet-Backend``;
-- a :class:`~router.attempts.Failure` becomes 502 (unreachable) or 504 (timeout) naming the backend;
-- :class:`~router.selection.Unavailable` (every circuit open, or every queue full) becomes a 503 with
+- an :class:`~router.balancing.attempts.Answer` is relayed as it streams (:func:`router.endpoints.relay.relay`);
+- a :class:`~router.balancing.attempts.Buffered` backend answer is sent as read, with ``X-Fleet-Backend``;
+- a :class:`~router.balancing.attempts.Failure` becomes 502 (unreachable) or 504 (timeout) naming the backend;
+- :class:`~router.balancing.selection.Unavailable` (every circuit open, or every queue full) becomes a 503 with
   ``Retry-After``.
 
 Errors take the path's shape (Ollama's or OpenAI's). A client that hangs up at any point, waiting in a
@@ -20,15 +20,15 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from starlette.types import Receive, Scope, Send
 
-from router.attempts import Answer, Buffered, Failure, Outcome, Outgoing, first_answer
-from router.context import RequestContext
-from router.disconnect import DisconnectWatcher
-from router.headers import response_headers
-from router.relay import relay
-from router.responses import send_bytes, send_error
-from router.selection import Choice, Unavailable
-from router.state import FleetState
+from router.balancing.attempts import Answer, Buffered, Failure, Outcome, Outgoing, first_answer
+from router.balancing.selection import Choice, Unavailable
+from router.edge.context import RequestContext
+from router.edge.disconnect import DisconnectWatcher
+from router.edge.responses import send_bytes, send_error
+from router.endpoints.relay import relay
+from router.runtime.state import FleetState
 from router.upstream import UpstreamTimeout
+from router.upstream.headers import response_headers
 
 
 def upstream_target(scope: Scope) -> bytes:

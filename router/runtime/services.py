@@ -13,10 +13,10 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
-from router.health import run_probes
-from router.reload import MapWatcher
-from router.resolver import ReplicaResolver, Resolve
-from router.state import FleetState
+from router.balancing.health import run_probes
+from router.balancing.resolver import ReplicaResolver, Resolve
+from router.runtime.reload import MapWatcher
+from router.runtime.state import FleetState
 
 
 class Services:

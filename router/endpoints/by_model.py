@@ -1,12 +1,12 @@
 """Endpoints routed by the model named in their JSON body: read, validate, resolve, forward.
 
-One handler class serves every entry of :data:`router.catalog.ROUTED` (and the ``/v1`` pass-through):
+One handler class serves every entry of :data:`router.endpoints.catalog.ROUTED` (and the ``/v1`` pass-through):
 it reads the body once, finds the model (``model``, or legacy ``name`` where Ollama accepts it),
 refuses it with that endpoint's own wording when it is missing, invalid or unserved, rewrites an alias
 in the body, and picks the backends. ``X-Fleet-Backend: <name>`` sends the request to that backend
 whatever the map says. ``delete`` and unloads go to every backend (every replica) of the route;
 everything else to the best candidate, with retries and fallback before the first byte
-(:mod:`router.attempts`).
+(:mod:`router.balancing.attempts`).
 """
 
 from __future__ import annotations
@@ -18,18 +18,18 @@ from typing import Any
 from starlette.types import Receive, Scope, Send
 
 from config.names import InvalidModelNameError
-from router.access import Access
-from router.attempts import Outgoing
-from router.backends import Backend
-from router.body import ClientGone, Refused, decode_object, model_field, read_body
-from router.catalog import OPENAI_PASSTHROUGH, RoutedEndpoint
-from router.context import RequestContext
-from router.fanout import fan_out
-from router.proxy import client_gone, forward, upstream_target
-from router.responses import send_error
-from router.routing import UNROUTED, Resolution
-from router.selection import Choice, choices
-from router.state import FleetState
+from router.balancing.attempts import Outgoing
+from router.balancing.backends import Backend
+from router.balancing.routing_table import UNROUTED, Resolution
+from router.balancing.selection import Choice, choices
+from router.edge.access import Access
+from router.edge.body import ClientGone, Refused, decode_object, model_field, read_body
+from router.edge.context import RequestContext
+from router.edge.responses import send_error
+from router.endpoints.catalog import OPENAI_PASSTHROUGH, RoutedEndpoint
+from router.endpoints.delivery import client_gone, forward, upstream_target
+from router.endpoints.fanout import fan_out
+from router.runtime.state import FleetState
 
 _ZERO_DURATION = re.compile(r"[+-]?(?:(?:0+\.?0*|\.0+)(?:ns|us|µs|μs|ms|s|m|h))+|[+-]?0+(?:\.0*)?")
 

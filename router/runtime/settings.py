@@ -114,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m router",
         description="One Ollama-compatible endpoint in front of many Ollama servers.",
-        epilog="Other settings come from FLEET_* environment variables (see router/settings.py).",
+        epilog="Other settings come from FLEET_* environment variables (see router/runtime/settings.py).",
     )
     parser.add_argument("--model-map", help="the model-map file (default: $FLEET_MODEL_MAP)")
     parser.add_argument("--host", help="listen address (default: $FLEET_HOST or 0.0.0.0)")

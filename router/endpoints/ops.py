@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable
 
 from starlette.types import Receive, Scope, Send
 
-from router.context import RequestContext
-from router.responses import TEXT, send_bytes, send_json
-from router.state import FleetState
+from router.edge.context import RequestContext
+from router.edge.responses import TEXT, send_bytes, send_json
+from router.runtime.state import FleetState
 
 Handler = Callable[[RequestContext, Scope, Receive, Send], Awaitable[None]]
 

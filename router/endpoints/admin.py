@@ -13,18 +13,18 @@ from collections.abc import AsyncIterator
 
 from starlette.types import Receive, Scope, Send
 
-from router.admission import admit
-from router.attempts import Answer, Failure, Outcome, Outgoing
-from router.backends import Backend
-from router.body import ClientGone, Refused, read_body
-from router.context import RequestContext
-from router.headers import request_head
-from router.proxy import client_gone, deliver, forward, upstream_target
-from router.responses import send_error
-from router.routed import named_backend
-from router.selection import Choice, rank
-from router.state import FleetState
+from router.balancing.admission import admit
+from router.balancing.attempts import Answer, Failure, Outcome, Outgoing
+from router.balancing.backends import Backend
+from router.balancing.selection import Choice, rank
+from router.edge.body import ClientGone, Refused, read_body
+from router.edge.context import RequestContext
+from router.edge.responses import send_error
+from router.endpoints.by_model import named_backend
+from router.endpoints.delivery import client_gone, deliver, forward, upstream_target
+from router.runtime.state import FleetState
 from router.upstream import UpstreamError, exchange_streaming
+from router.upstream.headers import request_head
 
 
 def chosen_backend(ctx: RequestContext, state: FleetState) -> Backend:

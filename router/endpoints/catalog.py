@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from router.access import Access
+from router.edge.access import Access
 
 NOT_ROUTED_HINT = (
     "model '{model}' is not in the model map; name the backend to use with the X-Fleet-Backend header "

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 
-from router.circuit import CircuitBreaker, CircuitPolicy, CircuitState
+from router.balancing.circuit import CircuitBreaker, CircuitPolicy, CircuitState
 from router.upstream import ConnectionPool
 
 logger = logging.getLogger("router.health")

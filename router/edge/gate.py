@@ -1,7 +1,7 @@
 """The pure-ASGI front of the router: request id, CORS, access control, the error guard, the access log.
 
 It runs once per request and never wraps ``send``: headers every response needs are put on the
-:class:`~router.context.RequestContext` and added by whoever starts the response, so a streamed answer
+:class:`~router.edge.context.RequestContext` and added by whoever starts the response, so a streamed answer
 pays nothing here per chunk. Order matters and follows Ollama: the CORS origin check and preflight come
 first (browsers send no credentials on a preflight), then the access table, so a refused request never
 reaches a handler, let alone a backend. Anything a handler lets escape becomes a JSON 500, never a stack
@@ -16,11 +16,11 @@ from collections.abc import Awaitable, Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from router.access import Access, classify
-from router.context import RequestContext
-from router.logs import JSON_FIELDS, json_string, request_id_var
-from router.responses import send_bytes, send_error, send_not_found
-from router.state import FleetState
+from router.edge.access import Access, classify
+from router.edge.context import RequestContext
+from router.edge.responses import send_bytes, send_error, send_not_found
+from router.runtime.state import FleetState
+from router.telemetry.logs import JSON_FIELDS, json_string, request_id_var
 
 logger = logging.getLogger("router.access")
 

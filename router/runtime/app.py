@@ -3,10 +3,10 @@
 :class:`FleetApp` is a Starlette application whose middleware stack is replaced by the router's own:
 Starlette's default stack wraps ``send`` twice (its error and exception middleware), which a streaming
 proxy would pay on every chunk, and its Router matches paths by trying each route's regex in turn.
-Here the :class:`~router.gate.Gate` (pure ASGI) does request ids, CORS and access control once per
+Here the :class:`~router.edge.gate.Gate` (pure ASGI) does request ids, CORS and access control once per
 request, and :class:`Dispatcher` finds the handler with one dict lookup (plus a few prefixes). Starlette
 still runs the lifespan protocol, and the lifespan owns everything long-lived: the background services
-(:mod:`router.services`: health probes, DNS look-ups, the model-map watcher) are started before the
+(:mod:`router.runtime.services`: health probes, DNS look-ups, the model-map watcher) are started before the
 first request and cancelled at shutdown, then every upstream connection is closed.
 """
 
@@ -19,18 +19,18 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from config.model_map import ModelMap
-from router.admin import ModelessAdminHandler
-from router.catalog import OPENAI_PASSTHROUGH, ROUTED
-from router.context import RequestContext
-from router.gate import Gate
-from router.listing_handlers import MODELS_PREFIX, OpenAIModelHandler, listing_handlers
-from router.ops import ops_handlers
-from router.resolver import Resolve
-from router.responses import send_method_not_allowed, send_not_found
-from router.routed import RoutedHandler
-from router.services import Services
-from router.settings import RouterSettings
-from router.state import FleetState
+from router.balancing.resolver import Resolve
+from router.edge.context import RequestContext
+from router.edge.gate import Gate
+from router.edge.responses import send_method_not_allowed, send_not_found
+from router.endpoints.admin import ModelessAdminHandler
+from router.endpoints.by_model import RoutedHandler
+from router.endpoints.catalog import OPENAI_PASSTHROUGH, ROUTED
+from router.endpoints.merged_views import MODELS_PREFIX, OpenAIModelHandler, listing_handlers
+from router.endpoints.ops import ops_handlers
+from router.runtime.services import Services
+from router.runtime.settings import RouterSettings
+from router.runtime.state import FleetState
 
 Handler = Callable[[RequestContext, Scope, Receive, Send], Awaitable[None]]
 Methods = frozenset[str] | None

@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.types import Send
 
-from router.context import RequestContext
+from router.edge.context import RequestContext
 
 JSON = b"application/json; charset=utf-8"
 TEXT = b"text/plain; charset=utf-8"

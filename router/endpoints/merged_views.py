@@ -1,6 +1,6 @@
 """Handlers for the merged views and for ``/v1/models/{model}``.
 
-``/api/tags``, ``/api/ps`` and ``/v1/models`` come from the listing cache (see :mod:`router.listings`);
+``/api/tags``, ``/api/ps`` and ``/v1/models`` come from the listing cache (see :mod:`router.endpoints.listings`);
 ``/api/version`` is the lowest version among the backends, or 502 when none answered.
 ``/v1/models/{model}`` accepts ids with ``/`` in them, percent-encoded (as the openai client sends
 them) or not: the server decodes the path before the router sees it. A routed model or alias is
@@ -15,15 +15,15 @@ from collections.abc import Awaitable, Callable
 from starlette.types import Receive, Scope, Send
 
 from config.names import InvalidModelNameError, model_key
-from router.attempts import Outgoing
-from router.context import RequestContext
-from router.listings import merged, openai_models_body, ps_body, tags_body, version_body
-from router.merge import openai_model
-from router.proxy import forward, upstream_target
-from router.responses import send_bytes, send_error
-from router.routing import UNROUTED
-from router.selection import choices
-from router.state import FleetState
+from router.balancing.attempts import Outgoing
+from router.balancing.routing_table import UNROUTED
+from router.balancing.selection import choices
+from router.edge.context import RequestContext
+from router.edge.responses import send_bytes, send_error
+from router.endpoints.delivery import forward, upstream_target
+from router.endpoints.listings import merged, openai_models_body, ps_body, tags_body, version_body
+from router.endpoints.merge import openai_model
+from router.runtime.state import FleetState
 
 MODELS_PREFIX = "/v1/models/"
 

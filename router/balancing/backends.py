@@ -2,11 +2,11 @@
 
 A :class:`Backend` outlives model-map swaps as long as its name, URL and ``resolve`` flag stay the same,
 so reloading the map keeps warm connections, in-flight counts and circuit state. Its replicas
-(:mod:`router.replicas`) each have a pool, a load and a circuit; the backend's health aggregates them.
+(:mod:`router.balancing.replicas`) each have a pool, a load and a circuit; the backend's health aggregates them.
 
 Slots: ``in_flight`` counts the requests the backend holds (admitted, not yet finished), and
 ``max_in_flight`` caps it when the map sets one. A request that finds every candidate full may wait in
-a backend's FIFO queue (:mod:`router.admission`); :meth:`Backend.release` hands a freed slot straight to
+a backend's FIFO queue (:mod:`router.balancing.admission`); :meth:`Backend.release` hands a freed slot straight to
 the first waiter, so waiters are served in order and a newcomer never jumps the queue.
 """
 
@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 from config.errors import Problem
 from config.model_map import Backend as BackendSpec
 from config.model_map import ModelMap
-from router.circuit import CircuitPolicy, CircuitState
-from router.metrics import BackendGauges
-from router.replicas import Replica
+from router.balancing.circuit import CircuitPolicy, CircuitState
+from router.balancing.replicas import Replica
+from router.telemetry.metrics import BackendGauges
 from router.upstream import ConnectionPool
 
 

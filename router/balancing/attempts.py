@@ -1,6 +1,7 @@
 """Retry and fallback before the first byte: try backends and their replicas until one answers usefully.
 
-The ranked backends come from :func:`router.selection.rank`; admission (:mod:`router.admission`) gives
+The ranked backends come from :func:`router.balancing.selection.rank`; admission
+(:mod:`router.balancing.admission`) gives
 the request a slot on the first one with room (waiting in its queue if all are full). Attempts then go
 through that backend's eligible replicas, then the other ranked backends (each only if it has a free
 slot), until one gives an answer worth relaying. Before the first response byte a failure is not the
@@ -25,14 +26,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from router.admission import admit
-from router.backends import Backend
-from router.context import RequestContext
-from router.headers import request_head
-from router.replicas import Replica
-from router.selection import Choice, rank
-from router.state import FleetState
+from router.balancing.admission import admit
+from router.balancing.backends import Backend
+from router.balancing.replicas import Replica
+from router.balancing.selection import Choice, rank
+from router.edge.context import RequestContext
+from router.runtime.state import FleetState
 from router.upstream import UpstreamConnectError, UpstreamError, UpstreamResponse, UpstreamTimeout, exchange
+from router.upstream.headers import request_head
 
 logger = logging.getLogger("router.proxy")
 

@@ -4,7 +4,7 @@ Kubernetes updates a mounted ConfigMap by a symlink swap (``..data`` is re-point
 directory), which inotify on the file itself would miss, so the watcher polls every
 ``FLEET_RELOAD_INTERVAL`` seconds: the file's resolved path, inode, mtime and size (one ``stat``), and
 only when those change, the content's hash. A changed, valid map is applied with
-:meth:`router.state.FleetState.swap_map` (one reference swap); requests in flight keep the backend
+:meth:`router.runtime.state.FleetState.swap_map` (one reference swap); requests in flight keep the backend
 objects they started with and finish on them. A file that does not parse, does not validate, or names
 something the router cannot serve is rejected: one error log naming every problem, the old map stays
 in force, and ``/fleet/status`` shows the error until a valid file replaces it.
@@ -22,9 +22,9 @@ import yaml
 
 from config.errors import ConfigError, Problem
 from config.model_map import ModelMap, parse_model_map
-from router.backends import backend_problems
-from router.resolver import ReplicaResolver
-from router.state import FleetState
+from router.balancing.backends import backend_problems
+from router.balancing.resolver import ReplicaResolver
+from router.runtime.state import FleetState
 
 logger = logging.getLogger("router.reload")
 

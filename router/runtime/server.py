@@ -27,11 +27,11 @@ from types import FrameType
 import uvicorn
 from starlette.types import ASGIApp
 
-from router.app import FleetApp, create_app
-from router.logs import logging_config, quiet_record_fields
-from router.reload import load_router_map
-from router.settings import RouterSettings
-from router.state import FleetState
+from router.runtime.app import FleetApp, create_app
+from router.runtime.reload import load_router_map
+from router.runtime.settings import RouterSettings
+from router.runtime.state import FleetState
+from router.telemetry.logs import logging_config, quiet_record_fields
 
 KEEP_ALIVE_SECONDS = 75
 """How long an idle client connection is kept open (longer than common load-balancer idle timeouts)."""

@@ -14,15 +14,15 @@ import asyncio
 
 from starlette.types import Send
 
-from router.attempts import Failure, Outgoing
-from router.backends import Backend
-from router.context import RequestContext
-from router.headers import response_headers
-from router.proxy import send_failure
-from router.replicas import Replica
-from router.responses import send_bytes
-from router.state import FleetState
+from router.balancing.attempts import Failure, Outgoing
+from router.balancing.backends import Backend
+from router.balancing.replicas import Replica
+from router.edge.context import RequestContext
+from router.edge.responses import send_bytes
+from router.endpoints.delivery import send_failure
+from router.runtime.state import FleetState
 from router.upstream import UpstreamError, exchange
+from router.upstream.headers import response_headers
 
 ANSWER_LIMIT = 1 << 20
 """Bytes read from each backend's answer; delete and unload answers are tiny."""

@@ -16,11 +16,11 @@ import logging
 import random
 import time
 
-from router.backends import Backend
-from router.headers import request_head
-from router.replicas import Replica
-from router.state import FleetState
+from router.balancing.backends import Backend
+from router.balancing.replicas import Replica
+from router.runtime.state import FleetState
 from router.upstream import UpstreamError, exchange
+from router.upstream.headers import request_head
 
 logger = logging.getLogger("router.health")
 

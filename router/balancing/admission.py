@@ -4,7 +4,7 @@ A backend with ``max_in_flight`` holds at most that many requests. A request tak
 backend with room (so it spills to a lower priority rather than wait while one has room). When every
 candidate is full it joins the wait queue of the first ranked backend whose queue is shorter than
 ``FLEET_QUEUE_LENGTH``, for at most ``FLEET_QUEUE_WAIT`` seconds; a freed slot goes to the queue's first
-waiter (:meth:`router.backends.Backend.release`). Past that, the answer is a 503 with ``Retry-After``
+waiter (:meth:`router.balancing.backends.Backend.release`). Past that, the answer is a 503 with ``Retry-After``
 and Ollama's own "server busy" wording, rather than an unbounded pile of requests in the router.
 """
 
@@ -14,8 +14,8 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from router.backends import Backend
-from router.selection import Unavailable
+from router.balancing.backends import Backend
+from router.balancing.selection import Unavailable
 
 BUSY = "server busy, please try again.  maximum pending requests exceeded"
 """Ollama's own 503 wording when its queue is full: what the router answers when its queues are full."""

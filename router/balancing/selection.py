@@ -7,7 +7,7 @@ circuits lets a request through. That is a deliberate choice: when every candida
 and no half-open trial is due, the client gets an immediate 503 with ``Retry-After`` (seconds until the
 first trial is due) instead of a request sent to a backend known to be failing; once a trial is due,
 the request that comes along is that trial. Caps (``max_in_flight``) are not decided here but by
-admission (:mod:`router.admission`), which takes the first ranked backend with room.
+admission (:mod:`router.balancing.admission`), which takes the first ranked backend with room.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from config.model_map import RouteTarget
-from router.backends import Backend
+from router.balancing.backends import Backend
 
 
 class Unavailable(Exception):

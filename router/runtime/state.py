@@ -13,15 +13,15 @@ import time
 
 from config.errors import ConfigError
 from config.model_map import ModelMap
-from router.access import KeyChecker
-from router.admission import QueueLimits
-from router.backends import Backend, BackendRegistry
-from router.cache import ListingCache
-from router.circuit import CircuitPolicy
-from router.cors import CorsPolicy
-from router.metrics import Metrics
-from router.routing import RoutingTable
-from router.settings import RouterSettings
+from router.balancing.admission import QueueLimits
+from router.balancing.backends import Backend, BackendRegistry
+from router.balancing.circuit import CircuitPolicy
+from router.balancing.routing_table import RoutingTable
+from router.edge.access import KeyChecker
+from router.edge.cors import CorsPolicy
+from router.endpoints.cache import ListingCache
+from router.runtime.settings import RouterSettings
+from router.telemetry.metrics import Metrics
 from router.upstream import Timeouts
 
 

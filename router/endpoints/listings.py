@@ -16,11 +16,11 @@ import logging
 import time
 from typing import Any
 
-from router.backends import Backend
-from router.headers import request_head
-from router.merge import lowest_version, merge_models, models_of, openai_models
-from router.state import FleetState
+from router.balancing.backends import Backend
+from router.endpoints.merge import lowest_version, merge_models, models_of, openai_models
+from router.runtime.state import FleetState
 from router.upstream import UpstreamError, exchange
+from router.upstream.headers import request_head
 
 logger = logging.getLogger("router.listings")
 

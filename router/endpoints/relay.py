@@ -23,14 +23,14 @@ import time
 
 from starlette.types import Send
 
-from router.backends import Backend
-from router.context import RequestContext
-from router.disconnect import DisconnectWatcher
-from router.headers import header, response_headers
-from router.metrics import Metrics
-from router.replicas import Replica
-from router.responses import ollama_error, openai_error_object
+from router.balancing.backends import Backend
+from router.balancing.replicas import Replica
+from router.edge.context import RequestContext
+from router.edge.disconnect import DisconnectWatcher
+from router.edge.responses import ollama_error, openai_error_object
+from router.telemetry.metrics import Metrics
 from router.upstream import UpstreamError, UpstreamResponse
+from router.upstream.headers import header, response_headers
 
 logger = logging.getLogger("router.relay")
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from router.balancing.backends import Backend
 from router.balancing.selection import Unavailable
+from router.telemetry.metrics import Reason
 
 BUSY = "server busy, please try again.  maximum pending requests exceeded"
 """Ollama's own 503 wording when its queue is full: what the router answers when its queues are full."""
@@ -41,7 +42,7 @@ async def admit(ranked: Sequence[Backend], limits: QueueLimits) -> Backend:
         if len(backend.waiters) < limits.length:
             await _wait(backend, limits.wait)
             return backend
-    raise Unavailable(BUSY, RETRY_AFTER_BUSY, "overloaded")
+    raise Unavailable(BUSY, RETRY_AFTER_BUSY, Reason.OVERLOADED)
 
 
 async def _wait(backend: Backend, seconds: float) -> None:
@@ -59,5 +60,5 @@ async def _wait(backend: Backend, seconds: float) -> None:
             if waiter in backend.waiters:
                 backend.waiters.remove(waiter)
         if isinstance(error, TimeoutError):
-            raise Unavailable(BUSY, RETRY_AFTER_BUSY, "overloaded") from None
+            raise Unavailable(BUSY, RETRY_AFTER_BUSY, Reason.OVERLOADED) from None
         raise

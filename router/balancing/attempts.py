@@ -26,14 +26,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from router.balancing.admission import admit
+from router.balancing.admission import QueueLimits, admit
 from router.balancing.backends import Backend
 from router.balancing.replicas import Replica
 from router.balancing.selection import Choice, rank
-from router.edge.context import RequestContext
-from router.runtime.state import FleetState
-from router.upstream import UpstreamConnectError, UpstreamError, UpstreamResponse, UpstreamTimeout, exchange
-from router.upstream.headers import request_head
+from router.telemetry.metrics import Metrics, Reason
+from router.upstream import FirstByteTimeout, Timeouts, UpstreamConnectError, UpstreamError, UpstreamResponse, exchange
+from router.upstream.outgoing import Outgoing
 
 logger = logging.getLogger("router.proxy")
 
@@ -42,40 +41,6 @@ RETRY_STATUSES = frozenset({502, 503, 504})
 
 BUFFER_LIMIT = 64 * 1024
 """Largest error answer read into memory to decide whether to try elsewhere."""
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """The request as it goes upstream.
-
-    Attributes:
-        method: the HTTP method.
-        target: path and query, as the client encoded them.
-        body: the request body (in memory, so it can be sent again).
-        model_fallback: a 404 "model not found" may be retried on the route's next backend.
-    """
-
-    method: str
-    target: bytes
-    body: bytes
-    model_fallback: bool = False
-
-    def message(self, ctx: RequestContext, backend: Backend) -> bytes:
-        """Head and body as one write to ``backend``: its Host, the client's end-to-end headers, the id."""
-        head = request_head(
-            self.method,
-            self.target,
-            backend.host_header,
-            ctx.request_headers,
-            request_id=ctx.request_id_bytes,
-            content_length=len(self.body),
-        )
-        return head + self.body
-
-    @property
-    def head_only(self) -> bool:
-        """A HEAD request's response has no body, whatever its headers say."""
-        return self.method == "HEAD"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,90 +100,108 @@ def _prefer(kept: Outcome | None, new: Outcome) -> Outcome:
     return kept
 
 
-async def first_answer(
-    ctx: RequestContext, state: FleetState, outgoing: Outgoing, options: Sequence[Choice]
-) -> Outcome:
-    """The first answer worth relaying, or the best refusal; raises Unavailable (open circuits, full queues)."""
-    ranked = rank(options)
-    first = await admit(ranked, state.queue_limits)
-    deadline = time.monotonic() + state.settings.retry_deadline
-    order = [first, *(backend for backend in ranked if backend is not first)]
-    kept: Outcome | None = None
-    for position, backend in enumerate(order):
-        if position:
-            if time.monotonic() >= deadline:
-                break
-            if not backend.try_occupy():
-                continue
-        more_after = position + 1 < len(order)
-        try:
-            outcome = await _on_backend(ctx, state, outgoing, backend, more_after=more_after, deadline=deadline)
-        except BaseException:
+class Balancer:
+    """Finds the first answer worth relaying among ranked backends and their replicas."""
+
+    def __init__(self, limits: QueueLimits, timeouts: Timeouts, metrics: Metrics, retry_deadline: float) -> None:
+        self.limits = limits
+        self.timeouts = timeouts
+        self.metrics = metrics
+        self.retry_deadline = retry_deadline
+
+    async def first_answer(self, outgoing: Outgoing, options: Sequence[Choice]) -> Outcome:
+        """The first answer worth relaying, or the best refusal; raises Unavailable (open circuits, full queues)."""
+        ranked = rank(options)
+        first = await admit(ranked, self.limits)
+        deadline = time.monotonic() + self.retry_deadline
+        order = [first, *(backend for backend in ranked if backend is not first)]
+        kept: Outcome | None = None
+        for position, backend in enumerate(order):
+            if position:
+                if time.monotonic() >= deadline:
+                    break
+                if not backend.try_occupy():
+                    continue
+            more_after = position + 1 < len(order)
+            try:
+                outcome = await self._on_backend(outgoing, backend, more_after=more_after, deadline=deadline)
+            except BaseException:
+                backend.release()
+                raise
+            if isinstance(outcome, Answer):
+                return outcome
             backend.release()
-            raise
-        if isinstance(outcome, Answer):
-            return outcome
-        backend.release()
-        kept = _prefer(kept, outcome)
-        if not outcome.retry:
-            break
-    assert kept is not None, "the first ranked backend is always tried"
-    return kept
-
-
-async def _on_backend(
-    ctx: RequestContext, state: FleetState, outgoing: Outgoing, backend: Backend, *, more_after: bool, deadline: float
-) -> Outcome:
-    """Try ``backend``'s eligible replicas in turn (its slot is held by the caller)."""
-    replicas = backend.eligible(time.monotonic())
-    if not replicas:
-        return Failure(UpstreamConnectError(f"no replica of backend {backend.name} takes requests now"), backend)
-    kept: Outcome | None = None
-    for index, replica in enumerate(replicas):
-        if index:
-            now = time.monotonic()
-            if now >= deadline:
+            kept = _prefer(kept, outcome)
+            if not outcome.retry:
                 break
-            if not replica.allows(now):
-                continue
-        more = more_after or index + 1 < len(replicas)
-        outcome = await _attempt(ctx, state, outgoing, backend, replica, more=more)
-        if isinstance(outcome, Answer) or not outcome.retry:
+        assert kept is not None, "the first ranked backend is always tried"
+        return kept
+
+    async def _on_backend(self, outgoing: Outgoing, backend: Backend, *, more_after: bool, deadline: float) -> Outcome:
+        """Try ``backend``'s eligible replicas in turn (its slot is held by the caller)."""
+        replicas = backend.eligible(time.monotonic())
+        if not replicas:
+            return Failure(UpstreamConnectError(f"no replica of backend {backend.name} takes requests now"), backend)
+        kept: Outcome | None = None
+        for index, replica in enumerate(replicas):
+            if index:
+                now = time.monotonic()
+                if now >= deadline:
+                    break
+                if not replica.allows(now):
+                    continue
+            more = more_after or index + 1 < len(replicas)
+            outcome = await self._attempt(outgoing, backend, replica, more=more)
+            if isinstance(outcome, Answer) or not outcome.retry:
+                return outcome
+            kept = _prefer(kept, outcome)
+        assert kept is not None, "the first eligible replica is always tried"
+        return kept
+
+    async def _attempt(self, outgoing: Outgoing, backend: Backend, replica: Replica, *, more: bool) -> Outcome:
+        """Send the request to one replica; with ``more``, a retryable answer is read whole, not relayed."""
+        message = outgoing.message(backend.host_header)
+        trial = replica.circuit.on_dispatch()
+        replica.in_flight += 1
+        started = time.perf_counter()
+        try:
+            upstream = await exchange(replica.pool, message, self.timeouts, head_only=outgoing.head_only)
+        except UpstreamError as error:
+            replica.in_flight -= 1
+            replica.record_failure(str(error))
+            failure = Failure(error, backend, retry=not isinstance(error, FirstByteTimeout))
+            return self._moved_on(outgoing, replica, failure, more)
+        except BaseException:
+            replica.in_flight -= 1
+            if trial:
+                replica.circuit.on_abandon()
+            raise
+        self.metrics.first_byte(backend.name, time.perf_counter() - started)
+        status = upstream.status
+        if status >= 500:
+            replica.record_failure(f"answered {status}")
+        else:
+            replica.record_success()
+        if not more or not (status in RETRY_STATUSES or (status == 404 and outgoing.model_fallback)):
+            return Answer(upstream, backend, replica)
+        return self._moved_on(outgoing, replica, await _buffer(upstream, backend, replica), more)
+
+    def _moved_on(self, outgoing: Outgoing, replica: Replica, outcome: Outcome, more: bool) -> Outcome:
+        """Count and log an outcome that sends the request to the next candidate."""
+        if isinstance(outcome, Answer) or not outcome.retry or not more:
             return outcome
-        kept = _prefer(kept, outcome)
-    assert kept is not None, "the first eligible replica is always tried"
-    return kept
-
-
-async def _attempt(
-    ctx: RequestContext, state: FleetState, outgoing: Outgoing, backend: Backend, replica: Replica, *, more: bool
-) -> Outcome:
-    """Send the request to one replica; with ``more``, a retryable answer is read whole, not relayed."""
-    message = outgoing.message(ctx, backend)
-    trial = replica.circuit.on_dispatch()
-    replica.in_flight += 1
-    started = time.perf_counter()
-    try:
-        upstream = await exchange(replica.pool, message, state.timeouts, head_only=outgoing.head_only)
-    except UpstreamError as error:
-        replica.in_flight -= 1
-        replica.record_failure(str(error))
-        timed_out = isinstance(error, UpstreamTimeout) and error.phase == "first byte"
-        return _moved_on(ctx, state, replica, Failure(error, backend, retry=not timed_out), more)
-    except BaseException:
-        replica.in_flight -= 1
-        if trial:
-            replica.circuit.on_abandon()
-        raise
-    state.metrics.first_byte(backend.name, time.perf_counter() - started)
-    status = upstream.status
-    if status >= 500:
-        replica.record_failure(f"answered {status}")
-    else:
-        replica.record_success()
-    if not more or not (status in RETRY_STATUSES or (status == 404 and outgoing.model_fallback)):
-        return Answer(upstream, backend, replica)
-    return _moved_on(ctx, state, replica, await _buffer(upstream, backend, replica), more)
+        if isinstance(outcome, Failure):
+            reason: str = Reason(outcome.error.reason)
+            detail = str(outcome.error)
+        else:
+            reason = Reason.MODEL_NOT_FOUND if outcome.status == 404 else f"status_{outcome.status}"
+            detail = f"answered {outcome.status}"
+        self.metrics.retry(replica.backend, reason)
+        if reason == Reason.MODEL_NOT_FOUND:
+            detail = f"the map routes {outgoing.model} to {replica.backend}, which does not have it"
+        extra = {"backend": replica.backend, "replica": replica.address, "reason": reason, "detail": detail}
+        logger.warning("trying the next backend", extra=extra)
+        return outcome
 
 
 async def _buffer(upstream: UpstreamResponse, backend: Backend, replica: Replica) -> Outcome:
@@ -234,21 +217,3 @@ async def _buffer(upstream: UpstreamResponse, backend: Backend, replica: Replica
     status = upstream.status
     retry = status in RETRY_STATUSES or (status == 404 and model_missing(body))
     return Buffered(status, upstream.headers, body, backend, retry)
-
-
-def _moved_on(ctx: RequestContext, state: FleetState, replica: Replica, outcome: Outcome, more: bool) -> Outcome:
-    """Count and log an outcome that sends the request to the next candidate."""
-    if isinstance(outcome, Answer) or not outcome.retry or not more:
-        return outcome
-    if isinstance(outcome, Failure):
-        reason = "timeout" if isinstance(outcome.error, UpstreamTimeout) else "unreachable"
-        detail = str(outcome.error)
-    else:
-        reason = "model_not_found" if outcome.status == 404 else f"status_{outcome.status}"
-        detail = f"answered {outcome.status}"
-    state.metrics.retry(replica.backend, reason)
-    if reason == "model_not_found":
-        detail = f"the map routes {ctx.model} to {replica.backend}, which does not have it"
-    extra = {"backend": replica.backend, "replica": replica.address, "reason": reason, "detail": detail}
-    logger.warning("trying the next backend", extra=extra)
-    return outcome

@@ -16,10 +16,9 @@ import logging
 import random
 import time
 
-from router.balancing.backends import Backend
+from router.balancing.backends import Backend, BackendRegistry
 from router.balancing.replicas import Replica
-from router.runtime.state import FleetState
-from router.upstream import UpstreamError, exchange
+from router.upstream import Timeouts, UpstreamError, exchange
 from router.upstream.headers import request_head
 
 logger = logging.getLogger("router.health")
@@ -34,7 +33,7 @@ def _clock() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-async def probe(state: FleetState, backend: Backend, replica: Replica) -> bool:
+async def probe(backend: Backend, replica: Replica, timeouts: Timeouts) -> bool:
     """Ask one replica for ``/api/version``; records the outcome on it and returns whether it answered 200."""
     head = request_head(
         "GET",
@@ -44,10 +43,10 @@ async def probe(state: FleetState, backend: Backend, replica: Replica) -> bool:
         request_id=b"fleet-probe",
         content_length=0,
     )
-    timeout = state.settings.probe_timeout
+    timeout = timeouts.first_byte
     try:
         async with asyncio.timeout(timeout):
-            upstream = await exchange(replica.pool, head, state.probe_timeouts)
+            upstream = await exchange(replica.pool, head, timeouts)
             try:
                 await upstream.body(4096)
             finally:
@@ -66,19 +65,21 @@ async def probe(state: FleetState, backend: Backend, replica: Replica) -> bool:
     return True
 
 
-async def probe_all(state: FleetState) -> None:
+async def probe_all(backends: BackendRegistry, timeouts: Timeouts) -> None:
     """One round: every replica of every live backend, at once."""
-    targets = [(backend, replica) for backend in state.backends.by_name.values() for replica in backend.replicas]
-    await asyncio.gather(*(probe(state, backend, replica) for backend, replica in targets))
+    targets = [(backend, replica) for backend in backends.by_name.values() for replica in backend.replicas]
+    await asyncio.gather(*(probe(backend, replica, timeouts) for backend, replica in targets))
 
 
-async def run_probes(state: FleetState) -> None:
-    """Probe rounds until cancelled (a lifespan-owned task); a round that breaks is logged, not fatal."""
-    interval = state.settings.probe_interval
+async def run_probes(backends: BackendRegistry, timeouts: Timeouts, interval: float) -> None:
+    """Probe rounds until cancelled (a lifespan-owned task); a round that breaks is logged, not fatal.
+
+    ``timeouts.first_byte`` bounds each probe's whole answer.
+    """
     await asyncio.sleep(interval * random.uniform(0, 1))
     while True:
         try:
-            await probe_all(state)
+            await probe_all(backends, timeouts)
         except Exception:
             logger.exception("health probe round failed")
         await asyncio.sleep(interval * random.uniform(1 - JITTER, 1 + JITTER))

@@ -17,8 +17,7 @@ import logging
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 
-from router.balancing.backends import Backend
-from router.runtime.state import FleetState
+from router.balancing.backends import Backend, BackendRegistry
 
 logger = logging.getLogger("router.resolver")
 
@@ -35,8 +34,12 @@ async def system_resolve(host: str, port: int) -> list[str]:
 class ReplicaResolver:
     """Keeps the replicas of the live map's ``resolve: true`` backends in step with DNS."""
 
-    def __init__(self, state: FleetState, resolve: Resolve | None = None) -> None:
-        self.state = state
+    def __init__(
+        self, backends: BackendRegistry, timeout: float, interval: float, resolve: Resolve | None = None
+    ) -> None:
+        self.backends = backends
+        self.timeout = timeout
+        self.interval = interval
         self.resolve = resolve or system_resolve
         self._failing: set[str] = set()
 
@@ -45,7 +48,7 @@ class ReplicaResolver:
         await asyncio.gather(*(self._refresh_one(backend) for backend in backends if backend.resolve))
 
     async def _refresh_one(self, backend: Backend) -> None:
-        timeout = self.state.settings.connect_timeout
+        timeout = self.timeout
         try:
             async with asyncio.timeout(timeout):
                 addresses = await self.resolve(backend.hostname, backend.port)
@@ -65,14 +68,14 @@ class ReplicaResolver:
         removed = backend.set_addresses(sorted(addresses))
         after = [replica.address for replica in backend.replicas]
         if after != before:
-            self.state.backends.retire(removed)
+            self.backends.retire(removed)
             logger.info("backend replicas changed", extra={"backend": backend.name, "replicas": after})
 
     async def run(self) -> None:
         """Look-ups every ``FLEET_RESOLVE_INTERVAL`` seconds until cancelled (a lifespan-owned task)."""
         while True:
-            await asyncio.sleep(self.state.settings.resolve_interval)
+            await asyncio.sleep(self.interval)
             try:
-                await self.refresh(list(self.state.backends.by_name.values()))
+                await self.refresh(list(self.backends.by_name.values()))
             except Exception:
                 logger.exception("resolving backends failed")

@@ -1,7 +1,7 @@
 """The routing table: from a model name as a client wrote it to the backends that serve it.
 
 Built once per model map and never mutated, so the map can be swapped by replacing one reference
-(:class:`router.runtime.state.FleetState.table`) while requests in flight keep the table they started with.
+(the live state's ``table``) while requests in flight keep the table they started with.
 Names compare as Ollama compares them (:func:`config.names.model_key`): ``llama3.2``,
 ``LLAMA3.2:latest`` and ``registry.ollama.ai/library/llama3.2`` are one model. An alias resolves to its
 target's route and tells the proxy to rewrite ``model`` in the body; an unknown model goes to the

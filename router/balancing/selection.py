@@ -19,15 +19,16 @@ from dataclasses import dataclass
 
 from config.model_map import RouteTarget
 from router.balancing.backends import Backend
+from router.refusal import Refusal
+from router.telemetry.metrics import Reason
 
 
-class Unavailable(Exception):
+class Unavailable(Refusal):
     """No backend can take the request now: a 503 with ``Retry-After`` in the path's error shape."""
 
-    def __init__(self, message: str, retry_after: float, reason: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, retry_after: float, reason: Reason) -> None:
         self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(503, message, [(b"retry-after", b"%d" % self.retry_after)])
         self.reason = reason
 
 
@@ -59,6 +60,6 @@ def rank(options: Sequence[Choice]) -> list[Backend]:
         names = ", ".join(option.backend.name for option in options)
         wait = min((option.backend.retry_in(now) for option in options), default=1.0)
         message = f"every backend for this model is failing (circuit open: {names}); retry in {math.ceil(wait)} s"
-        raise Unavailable(message, wait, "circuit_open")
+        raise Unavailable(message, wait, Reason.CIRCUIT_OPEN)
     ranked.sort(key=lambda item: item[:3])
     return [item[3] for item in ranked]

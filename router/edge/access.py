@@ -1,4 +1,4 @@
-"""Who may call what: DESIGN.md's access table, and API/admin keys checked in constant time.
+"""Who may call what: the access levels routes carry, and API/admin keys checked in constant time.
 
 =====================================================  ===============  ==========================
 path                                                   no keys set      API keys set
@@ -8,8 +8,11 @@ inference, read-only Ollama and ``/v1``, ``/metrics``,  open             API or 
 ``/fleet/status``
 admin: pull, push, create, copy, delete, blobs, me,    admin key,       admin key, else 403
 signout, experimental                                  else 403
-any other ``/api/*`` path                              404              404
+any other path                                         404              404
 =====================================================  ===============  ==========================
+
+Each route of the table (``router.endpoints.routes``) carries its level; a path no route matches is a
+404 before any key is looked at.
 
 Keys arrive as ``Authorization: Bearer <key>``. Every configured key is compared with
 :func:`hmac.compare_digest`, all of them every time, so timing reveals neither a key nor which one
@@ -22,45 +25,15 @@ import hmac
 from collections.abc import Sequence
 from enum import Enum
 
-OPEN_PATHS = frozenset({"/", "/healthz", "/readyz"})
-USER_PATHS = frozenset(
-    {
-        "/api/version",
-        "/api/tags",
-        "/api/ps",
-        "/api/show",
-        "/api/generate",
-        "/api/chat",
-        "/api/embed",
-        "/api/embeddings",
-        "/metrics",
-        "/fleet/status",
-    }
-)
-ADMIN_PATHS = frozenset(
-    {"/api/pull", "/api/push", "/api/create", "/api/copy", "/api/delete", "/api/me", "/api/signout"}
-)
-ADMIN_PREFIXES = ("/api/blobs/", "/api/experimental/")
+from router.refusal import Refusal
 
 
 class Access(Enum):
-    """What a path requires."""
+    """What a route requires; each route of the table carries its own."""
 
     OPEN = "open"
     USER = "user"
     ADMIN = "admin"
-    NOT_FOUND = "not found"
-
-
-def classify(path: str) -> Access:
-    """The access class of a request path."""
-    if path in USER_PATHS or path.startswith("/v1/"):
-        return Access.USER
-    if path in OPEN_PATHS:
-        return Access.OPEN
-    if path in ADMIN_PATHS or path.startswith(ADMIN_PREFIXES):
-        return Access.ADMIN
-    return Access.NOT_FOUND
 
 
 def bearer_token(authorization: bytes | None) -> bytes | None:
@@ -80,28 +53,32 @@ def _any_match(token: bytes, keys: Sequence[bytes]) -> bool:
     return matched
 
 
+UNAUTHORIZED = [(b"www-authenticate", b"Bearer")]
+"""What a 401 carries: the scheme a client must use."""
+
+
 class KeyChecker:
-    """Decides whether a request's key opens a path; refusals come back as (status, message)."""
+    """Decides whether a request's key opens a route; a refusal comes back as a :class:`Refusal`."""
 
     def __init__(self, api_keys: Sequence[str], admin_keys: Sequence[str]) -> None:
         self._api = [key.encode() for key in api_keys]
         self._admin = [key.encode() for key in admin_keys]
 
-    def refusal(self, access: Access, authorization: bytes | None) -> tuple[int, str] | None:
-        """None when the request may go on, else the status and message to refuse it with."""
-        if access is Access.OPEN or access is Access.NOT_FOUND:
+    def refusal(self, access: Access, authorization: bytes | None) -> Refusal | None:
+        """None when the request may go on, else the refusal to answer it with."""
+        if access is Access.OPEN:
             return None
         token = bearer_token(authorization)
         if access is Access.ADMIN:
             if not self._admin:
-                return 403, "admin endpoints are disabled on this router (no admin key is configured)"
+                return Refusal(403, "admin endpoints are disabled on this router (no admin key is configured)")
             if token is None or not _any_match(token, self._admin):
-                return 403, "this endpoint needs an admin key (Authorization: Bearer <admin key>)"
+                return Refusal(403, "this endpoint needs an admin key (Authorization: Bearer <admin key>)")
             return None
         if not self._api:
             return None
         if token is None:
-            return 401, "an API key is required (Authorization: Bearer <key>)"
+            return Refusal(401, "an API key is required (Authorization: Bearer <key>)", UNAUTHORIZED)
         if _any_match(token, self._api) | _any_match(token, self._admin):
             return None
-        return 401, "invalid API key"
+        return Refusal(401, "invalid API key", UNAUTHORIZED)

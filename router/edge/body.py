@@ -13,14 +13,11 @@ from typing import Any
 
 from starlette.types import Receive
 
+from router.refusal import Refusal
 
-class Refused(Exception):
+
+class Refused(Refusal):
     """The request is answered with an error before any backend is involved."""
-
-    def __init__(self, status: int, message: str) -> None:
-        self.status = status
-        self.message = message
-        super().__init__(message)
 
 
 class ClientGone(Exception):

@@ -3,40 +3,44 @@
 It runs once per request and never wraps ``send``: headers every response needs are put on the
 :class:`~router.edge.context.RequestContext` and added by whoever starts the response, so a streamed answer
 pays nothing here per chunk. Order matters and follows Ollama: the CORS origin check and preflight come
-first (browsers send no credentials on a preflight), then the access table, so a refused request never
-reaches a handler, let alone a backend. Anything a handler lets escape becomes a JSON 500, never a stack
-trace or an HTML page.
+first (browsers send no credentials on a preflight), then the path is matched against the route table
+and refused by the matched route's access level, so a refused request never reaches a handler, let alone
+a backend; a method the route does not take is gin's 405. Anything a handler lets escape becomes a JSON
+500, never a stack trace or an HTML page.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from router.edge.access import Access, classify
+from router.edge.access import KeyChecker
 from router.edge.context import RequestContext
-from router.edge.responses import send_bytes, send_error, send_not_found
-from router.runtime.state import FleetState
+from router.edge.cors import CorsPolicy
+from router.edge.responses import send_bytes, send_error, send_method_not_allowed, send_not_found
+from router.edge.routes import RouteTable
 from router.telemetry.logs import JSON_FIELDS, json_string, request_id_var
+from router.telemetry.metrics import Metrics, Reason
 
 logger = logging.getLogger("router.access")
-
-Dispatch = Callable[[RequestContext, Scope, Receive, Send], Awaitable[None]]
 
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 """Probe and scrape paths, logged at debug level so they do not drown the access log."""
 
 
 class Gate:
-    """Wraps the dispatcher; hands every non-HTTP scope (the lifespan) to ``lifespan_app``."""
+    """Fronts the route table; hands every non-HTTP scope (the lifespan) to ``lifespan_app``."""
 
-    def __init__(self, dispatch: Dispatch, lifespan_app: ASGIApp, state: FleetState) -> None:
-        self.dispatch = dispatch
+    def __init__(
+        self, routes: RouteTable, lifespan_app: ASGIApp, *, metrics: Metrics, cors: CorsPolicy, keys: KeyChecker
+    ) -> None:
+        self.routes = routes
         self.lifespan_app = lifespan_app
-        self.state = state
+        self.metrics = metrics
+        self.cors = cors
+        self.keys = keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection scope."""
@@ -45,13 +49,13 @@ class Gate:
             return
         ctx = RequestContext(scope)
         token = request_id_var.set(ctx.request_id)
-        metrics = self.state.metrics
+        metrics = self.metrics
         metrics.in_flight += 1
         try:
             await self._serve(ctx, scope, receive, send)
         except Exception:
             logger.exception("unhandled error", extra={"path": ctx.path})
-            metrics.error(ctx.endpoint, "internal")
+            metrics.error(ctx.endpoint, Reason.INTERNAL)
             if not ctx.responded:
                 await send_error(ctx, send, 500, "internal error in the router")
         finally:
@@ -61,10 +65,10 @@ class Gate:
             request_id_var.reset(token)
 
     async def _serve(self, ctx: RequestContext, scope: Scope, receive: Receive, send: Send) -> None:
-        cors = self.state.cors
+        cors = self.cors
         if ctx.origin is not None:
             if not cors.allows(ctx.origin, ctx.host):
-                self.state.metrics.error("cors", "refused")
+                self.metrics.error("cors", Reason.REFUSED)
                 await send_error(ctx, send, 403, "origin not allowed")
                 return
             if ctx.method == "OPTIONS":
@@ -75,18 +79,19 @@ class Gate:
         if ctx.method == "OPTIONS":
             await send_bytes(ctx, send, 204, b"", content_type=None)
             return
-        access = classify(ctx.path)
-        if access is Access.NOT_FOUND:
+        route = self.routes.match(ctx.path)
+        if route is None:
             await send_not_found(ctx, send)
             return
-        refusal = self.state.keys.refusal(access, ctx.authorization)
+        refusal = self.keys.refusal(route.access, ctx.authorization)
         if refusal is not None:
-            status, message = refusal
-            self.state.metrics.error("access", "unauthorized" if status == 401 else "forbidden")
-            extra = [(b"www-authenticate", b"Bearer")] if status == 401 else []
-            await send_error(ctx, send, status, message, extra)
+            self.metrics.error("access", Reason.UNAUTHORIZED if refusal.status == 401 else Reason.FORBIDDEN)
+            await send_error(ctx, send, refusal.status, refusal.message, refusal.headers)
             return
-        await self.dispatch(ctx, scope, receive, send)
+        if not route.allows(ctx.method):
+            await send_method_not_allowed(ctx, send)
+            return
+        await route.handler(ctx, scope, receive, send)
 
     @staticmethod
     def _log(ctx: RequestContext) -> None:

@@ -14,20 +14,21 @@ from collections.abc import AsyncIterator
 from starlette.types import Receive, Scope, Send
 
 from router.balancing.admission import admit
-from router.balancing.attempts import Answer, Failure, Outcome, Outgoing
+from router.balancing.attempts import Answer, Failure, Outcome
 from router.balancing.backends import Backend
 from router.balancing.selection import Choice, rank
 from router.edge.body import ClientGone, Refused, read_body
 from router.edge.context import RequestContext
 from router.edge.responses import send_error
 from router.endpoints.by_model import named_backend
-from router.endpoints.delivery import client_gone, deliver, forward, upstream_target
-from router.runtime.state import FleetState
+from router.endpoints.delivery import client_gone, deliver, forward, outgoing, upstream_target
+from router.endpoints.fleet import Fleet
+from router.telemetry.metrics import Reason
 from router.upstream import UpstreamError, exchange_streaming
 from router.upstream.headers import request_head
 
 
-def chosen_backend(ctx: RequestContext, state: FleetState) -> Backend:
+def chosen_backend(ctx: RequestContext, state: Fleet) -> Backend:
     """The backend named by the header, or the map's only backend; else a 400 saying how to name one."""
     named = named_backend(ctx, state)
     if named is not None:
@@ -61,7 +62,7 @@ async def _body_parts(receive: Receive, chunked: bool) -> AsyncIterator[bytes]:
 class ModelessAdminHandler:
     """Forwards a model-less admin request to the named backend; streams blob uploads."""
 
-    def __init__(self, state: FleetState, name: str) -> None:
+    def __init__(self, state: Fleet, name: str) -> None:
         self.state = state
         self.name = name
 
@@ -76,16 +77,15 @@ class ModelessAdminHandler:
                     ctx, state, receive, send, lambda: self._upload(ctx, scope, receive, backend), body_read=False
                 )
                 return
-            body = await read_body(receive, state.settings.max_body_bytes, ctx.content_length)
+            body = await read_body(receive, state.max_body_bytes, ctx.content_length)
         except Refused as refusal:
-            state.metrics.error(ctx.endpoint, "bad_request")
+            state.metrics.error(ctx.endpoint, Reason.BAD_REQUEST)
             await send_error(ctx, send, refusal.status, refusal.message)
             return
         except ClientGone:
             client_gone(ctx, state)
             return
-        outgoing = Outgoing(ctx.method, upstream_target(scope), body)
-        await forward(ctx, state, receive, send, outgoing, options=[Choice(backend)])
+        await forward(ctx, state, receive, send, outgoing(ctx, scope, body), options=[Choice(backend)])
         state.listings.clear()
 
     async def _upload(self, ctx: RequestContext, scope: Scope, receive: Receive, backend: Backend) -> Outcome:
@@ -100,7 +100,7 @@ class ModelessAdminHandler:
             request_id=ctx.request_id_bytes,
             content_length=int(length) if sized and length is not None else None,
         )
-        await admit(rank([Choice(backend)]), self.state.queue_limits)
+        await admit(rank([Choice(backend)]), self.state.balancer.limits)
         replica = (backend.eligible(time.monotonic()) or backend.replicas)[0]
         replica.in_flight += 1
         try:

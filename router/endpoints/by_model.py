@@ -18,7 +18,6 @@ from typing import Any
 from starlette.types import Receive, Scope, Send
 
 from config.names import InvalidModelNameError
-from router.balancing.attempts import Outgoing
 from router.balancing.backends import Backend
 from router.balancing.routing_table import UNROUTED, Resolution
 from router.balancing.selection import Choice, choices
@@ -27,9 +26,11 @@ from router.edge.body import ClientGone, Refused, decode_object, model_field, re
 from router.edge.context import RequestContext
 from router.edge.responses import send_error
 from router.endpoints.catalog import OPENAI_PASSTHROUGH, RoutedEndpoint
-from router.endpoints.delivery import client_gone, forward, upstream_target
+from router.endpoints.delivery import client_gone, forward, outgoing
 from router.endpoints.fanout import fan_out
-from router.runtime.state import FleetState
+from router.endpoints.fleet import Fleet
+from router.telemetry.metrics import Reason
+from router.upstream import Outgoing
 
 _ZERO_DURATION = re.compile(r"[+-]?(?:(?:0+\.?0*|\.0+)(?:ns|us|µs|μs|ms|s|m|h))+|[+-]?0+(?:\.0*)?")
 
@@ -48,7 +49,7 @@ def is_unload(document: dict[str, Any], field: str) -> bool:
     return is_zero_duration(document.get("keep_alive")) and document.get(field) in (None, "", [])
 
 
-def named_backend(ctx: RequestContext, state: FleetState) -> Backend | None:
+def named_backend(ctx: RequestContext, state: Fleet) -> Backend | None:
     """The backend named by ``X-Fleet-Backend``, None without the header; 400 for an unknown name."""
     if ctx.fleet_backend is None:
         return None
@@ -63,7 +64,7 @@ def named_backend(ctx: RequestContext, state: FleetState) -> Backend | None:
 class RoutedHandler:
     """Serves one :class:`RoutedEndpoint`."""
 
-    def __init__(self, state: FleetState, spec: RoutedEndpoint) -> None:
+    def __init__(self, state: Fleet, spec: RoutedEndpoint) -> None:
         self.state = state
         self.spec = spec
 
@@ -74,7 +75,7 @@ class RoutedHandler:
         try:
             outgoing, options, everywhere = await self._plan(ctx, scope, receive)
         except Refused as refusal:
-            state.metrics.error(ctx.endpoint, "refused" if refusal.status >= 500 else "bad_request")
+            state.metrics.error(ctx.endpoint, Reason.REFUSED if refusal.status >= 500 else Reason.BAD_REQUEST)
             await send_error(ctx, send, refusal.status, refusal.message)
             return
         except ClientGone:
@@ -89,7 +90,7 @@ class RoutedHandler:
 
     async def _plan(self, ctx: RequestContext, scope: Scope, receive: Receive) -> tuple[Outgoing, list[Choice], bool]:
         spec, state = self.spec, self.state
-        body = await read_body(receive, state.settings.max_body_bytes, ctx.content_length)
+        body = await read_body(receive, state.max_body_bytes, ctx.content_length)
         if spec is OPENAI_PASSTHROUGH and not body.strip():
             raise Refused(404, "404 page not found")
         document = decode_object(body, spec.go_type)
@@ -104,13 +105,13 @@ class RoutedHandler:
             document[key] = resolution.rewrite
             body = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
         if named is not None:
-            return Outgoing(ctx.method, upstream_target(scope), body), [Choice(named)], False
+            return outgoing(ctx, scope, body), [Choice(named)], False
         assert resolution is not None
         routed = resolution.model != UNROUTED
-        outgoing = Outgoing(ctx.method, upstream_target(scope), body, model_fallback=routed)
+        request = outgoing(ctx, scope, body, model_fallback=routed)
         if spec.everywhere or (spec.unload_field is not None and is_unload(document, spec.unload_field)):
-            return outgoing, self._everywhere(resolution), True
-        return outgoing, choices(resolution.targets, state.backends.by_name), False
+            return request, self._everywhere(resolution), True
+        return request, choices(resolution.targets, state.backends.by_name), False
 
     def _resolve(self, name: str) -> Resolution | None:
         spec = self.spec

@@ -1,7 +1,7 @@
 """Forwarding one request and delivering the outcome to the client, whatever it turned out to be.
 
-:func:`router.balancing.attempts.first_answer` finds the answer (retries and fallback happen there, before the
-first byte); :func:`deliver` turns its outcome into the client's response:
+:meth:`router.balancing.attempts.Balancer.first_answer` finds the answer (retries and fallback happen
+there, before the first byte); :func:`deliver` turns its outcome into the client's response:
 
 - an :class:`~router.balancing.attempts.Answer` is relayed as it streams (:func:`router.endpoints.relay.relay`);
 - a :class:`~router.balancing.attempts.Buffered` backend answer is sent as read, with ``X-Fleet-Backend``;
@@ -20,15 +20,31 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from starlette.types import Receive, Scope, Send
 
-from router.balancing.attempts import Answer, Buffered, Failure, Outcome, Outgoing, first_answer
+from router.balancing.attempts import Answer, Buffered, Failure, Outcome
 from router.balancing.selection import Choice, Unavailable
 from router.edge.context import RequestContext
 from router.edge.disconnect import DisconnectWatcher
 from router.edge.responses import send_bytes, send_error
+from router.endpoints.fleet import Fleet
 from router.endpoints.relay import relay
-from router.runtime.state import FleetState
-from router.upstream import UpstreamTimeout
+from router.telemetry.metrics import Reason
+from router.upstream import Outgoing
 from router.upstream.headers import response_headers
+
+
+def outgoing(
+    ctx: RequestContext, scope: Scope, body: bytes, *, method: str | None = None, model_fallback: bool = False
+) -> Outgoing:
+    """The client's request as it goes upstream (``method`` defaults to the client's)."""
+    return Outgoing(
+        method or ctx.method,
+        upstream_target(scope),
+        body,
+        ctx.request_headers,
+        ctx.request_id_bytes,
+        model=ctx.model,
+        model_fallback=model_fallback,
+    )
 
 
 def upstream_target(scope: Scope) -> bytes:
@@ -39,14 +55,14 @@ def upstream_target(scope: Scope) -> bytes:
     return target + b"?" + query if query else target
 
 
-async def send_failure(ctx: RequestContext, state: FleetState, send: Send, failure: Failure) -> None:
+async def send_failure(ctx: RequestContext, state: Fleet, send: Send, failure: Failure) -> None:
     """The client's answer when no backend answered: 502 or 504, naming the backend."""
     error, backend = failure.error, failure.backend
-    if isinstance(error, UpstreamTimeout):
-        state.metrics.error(ctx.endpoint, "timeout")
+    reason = Reason(error.reason)
+    state.metrics.error(ctx.endpoint, reason)
+    if reason is Reason.TIMEOUT:
         message = f"backend {backend.name} timed out: {error}"
     else:
-        state.metrics.error(ctx.endpoint, "unreachable")
         message = f"backend {backend.name} is unreachable: {error}"
     ctx.backend = backend.name
     await send_error(ctx, send, error.status, message, [(b"x-fleet-backend", backend.name_header)])
@@ -60,13 +76,13 @@ async def send_buffered(ctx: RequestContext, send: Send, answer: Buffered) -> No
     await send_bytes(ctx, send, answer.status, answer.body, content_type=None, headers=headers)
 
 
-async def send_unavailable(ctx: RequestContext, state: FleetState, send: Send, refusal: Unavailable) -> None:
+async def send_unavailable(ctx: RequestContext, state: Fleet, send: Send, refusal: Unavailable) -> None:
     """503 with ``Retry-After``: every candidate's circuit is open, or every queue is full."""
     state.metrics.error(ctx.endpoint, refusal.reason)
-    await send_error(ctx, send, 503, refusal.message, [(b"retry-after", b"%d" % refusal.retry_after)])
+    await send_error(ctx, send, refusal.status, refusal.message, refusal.headers)
 
 
-async def _finish(ctx: RequestContext, state: FleetState, send: Send, outcome: Buffered | Failure) -> None:
+async def _finish(ctx: RequestContext, state: Fleet, send: Send, outcome: Buffered | Failure) -> None:
     if isinstance(outcome, Buffered):
         await send_buffered(ctx, send, outcome)
     else:
@@ -75,7 +91,7 @@ async def _finish(ctx: RequestContext, state: FleetState, send: Send, outcome: B
 
 async def deliver(
     ctx: RequestContext,
-    state: FleetState,
+    state: Fleet,
     receive: Receive,
     send: Send,
     obtain: Callable[[], Awaitable[Outcome]],
@@ -120,7 +136,7 @@ async def deliver(
 
 async def forward(
     ctx: RequestContext,
-    state: FleetState,
+    state: Fleet,
     receive: Receive,
     send: Send,
     outgoing: Outgoing,
@@ -128,11 +144,11 @@ async def forward(
     options: Sequence[Choice],
 ) -> None:
     """Send ``outgoing`` to the best of ``options`` that answers and deliver the outcome to the client."""
-    await deliver(ctx, state, receive, send, lambda: first_answer(ctx, state, outgoing, options))
+    await deliver(ctx, state, receive, send, lambda: state.balancer.first_answer(outgoing, options))
 
 
-def client_gone(ctx: RequestContext, state: FleetState) -> None:
+def client_gone(ctx: RequestContext, state: Fleet) -> None:
     """Book a request whose client left before its answer was complete."""
-    state.metrics.error(ctx.endpoint, "client_gone")
+    state.metrics.error(ctx.endpoint, Reason.CLIENT_GONE)
     if not ctx.responded:
         ctx.status = 499

@@ -14,14 +14,14 @@ import asyncio
 
 from starlette.types import Send
 
-from router.balancing.attempts import Failure, Outgoing
+from router.balancing.attempts import Failure
 from router.balancing.backends import Backend
 from router.balancing.replicas import Replica
 from router.edge.context import RequestContext
 from router.edge.responses import send_bytes
 from router.endpoints.delivery import send_failure
-from router.runtime.state import FleetState
-from router.upstream import UpstreamError, exchange
+from router.endpoints.fleet import Fleet
+from router.upstream import Outgoing, UpstreamError, exchange
 from router.upstream.headers import response_headers
 
 ANSWER_LIMIT = 1 << 20
@@ -31,9 +31,9 @@ Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
 async def _ask(
-    ctx: RequestContext, state: FleetState, outgoing: Outgoing, backend: Backend, replica: Replica
+    ctx: RequestContext, state: Fleet, outgoing: Outgoing, backend: Backend, replica: Replica
 ) -> Answer | UpstreamError:
-    message = outgoing.message(ctx, backend)
+    message = outgoing.message(backend.host_header)
     replica.in_flight += 1
     try:
         upstream = await exchange(replica.pool, message, state.timeouts)
@@ -53,9 +53,7 @@ async def _ask(
     return upstream.status, upstream.headers, body
 
 
-async def fan_out(
-    ctx: RequestContext, state: FleetState, send: Send, outgoing: Outgoing, backends: list[Backend]
-) -> None:
+async def fan_out(ctx: RequestContext, state: Fleet, send: Send, outgoing: Outgoing, backends: list[Backend]) -> None:
     """Send ``outgoing`` to every replica of ``backends`` and answer with the best of their answers."""
     targets = [(backend, replica) for backend in backends for replica in backend.replicas]
     results = await asyncio.gather(*(_ask(ctx, state, outgoing, backend, replica) for backend, replica in targets))

@@ -17,8 +17,8 @@ import time
 from typing import Any
 
 from router.balancing.backends import Backend
+from router.endpoints.fleet import Fleet
 from router.endpoints.merge import lowest_version, merge_models, models_of, openai_models
-from router.runtime.state import FleetState
 from router.upstream import UpstreamError, exchange
 from router.upstream.headers import request_head
 
@@ -28,7 +28,7 @@ LISTING_LIMIT = 16 << 20
 """Largest listing accepted from one backend."""
 
 
-async def fetch_json(state: FleetState, backend: Backend, path: bytes) -> Any | None:
+async def fetch_json(state: Fleet, backend: Backend, path: bytes) -> Any | None:
     """A backend's JSON answer to ``GET path``, or None if it is down, slow or answers badly."""
     replicas = backend.eligible(time.monotonic())
     if not replicas:
@@ -43,7 +43,7 @@ async def fetch_json(state: FleetState, backend: Backend, path: bytes) -> Any | 
         content_length=0,
     )
     try:
-        async with asyncio.timeout(state.settings.listing_timeout):
+        async with asyncio.timeout(state.listing_timeout):
             upstream = await exchange(replica.pool, head, state.listing_timeouts)
             try:
                 body = await upstream.body(LISTING_LIMIT)
@@ -65,7 +65,7 @@ async def fetch_json(state: FleetState, backend: Backend, path: bytes) -> Any | 
         return None
 
 
-async def ask_all(state: FleetState, path: bytes) -> list[tuple[str, Any]]:
+async def ask_all(state: Fleet, path: bytes) -> list[tuple[str, Any]]:
     """Every backend's answer to ``GET path`` that came back, as ``(backend name, document)``."""
     backends = list(state.backends.by_name.values())
     documents = await asyncio.gather(*(fetch_json(state, b, path) for b in backends))
@@ -76,29 +76,29 @@ def _encode(document: Any) -> bytes:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-async def merged(state: FleetState, path: bytes, order_field: str) -> list[dict[str, Any]]:
+async def merged(state: Fleet, path: bytes, order_field: str) -> list[dict[str, Any]]:
     """The merged ``models`` of ``/api/tags`` or ``/api/ps``."""
     answers = [(name, models_of(document)) for name, document in await ask_all(state, path)]
     table = state.table
     return merge_models(answers, table.routed_keys(), table.aliases(), order_field)
 
 
-async def tags_body(state: FleetState) -> bytes:
+async def tags_body(state: Fleet) -> bytes:
     """``/api/tags``."""
     return _encode({"models": await merged(state, b"/api/tags", "modified_at")})
 
 
-async def ps_body(state: FleetState) -> bytes:
+async def ps_body(state: Fleet) -> bytes:
     """``/api/ps``."""
     return _encode({"models": await merged(state, b"/api/ps", "expires_at")})
 
 
-async def openai_models_body(state: FleetState) -> bytes:
+async def openai_models_body(state: Fleet) -> bytes:
     """``/v1/models``, derived from the merged tags as Ollama derives it."""
     return _encode(openai_models(await merged(state, b"/api/tags", "modified_at")))
 
 
-async def version_body(state: FleetState) -> bytes:
+async def version_body(state: Fleet) -> bytes:
     """``/api/version``: the lowest version any backend reports, or empty bytes if none answered."""
     answers = await ask_all(state, b"/api/version")
     version = lowest_version([doc.get("version") for _, doc in answers if isinstance(doc, dict)])

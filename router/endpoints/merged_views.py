@@ -15,15 +15,15 @@ from collections.abc import Awaitable, Callable
 from starlette.types import Receive, Scope, Send
 
 from config.names import InvalidModelNameError, model_key
-from router.balancing.attempts import Outgoing
 from router.balancing.routing_table import UNROUTED
 from router.balancing.selection import choices
 from router.edge.context import RequestContext
 from router.edge.responses import send_bytes, send_error
-from router.endpoints.delivery import forward, upstream_target
+from router.endpoints.delivery import forward, outgoing
+from router.endpoints.fleet import Fleet
 from router.endpoints.listings import merged, openai_models_body, ps_body, tags_body, version_body
 from router.endpoints.merge import openai_model
-from router.runtime.state import FleetState
+from router.telemetry.metrics import Reason
 
 MODELS_PREFIX = "/v1/models/"
 
@@ -31,7 +31,7 @@ MODELS_PREFIX = "/v1/models/"
 class ListingHandler:
     """Serves one merged view from the cache."""
 
-    def __init__(self, state: FleetState, name: str, build: Callable[[FleetState], Awaitable[bytes]]) -> None:
+    def __init__(self, state: Fleet, name: str, build: Callable[[Fleet], Awaitable[bytes]]) -> None:
         self.state = state
         self.name = name
         self.build = build
@@ -41,13 +41,13 @@ class ListingHandler:
         ctx.endpoint = self.name
         body = await self.state.listings.get(self.name, lambda: self.build(self.state))
         if not body:
-            self.state.metrics.error(self.name, "unreachable")
+            self.state.metrics.error(self.name, Reason.UNREACHABLE)
             await send_error(ctx, send, 502, "no backend answered; the fleet is unreachable")
             return
         await send_bytes(ctx, send, 200, body)
 
 
-def listing_handlers(state: FleetState) -> dict[str, ListingHandler]:
+def listing_handlers(state: Fleet) -> dict[str, ListingHandler]:
     """The merged views by path."""
     return {
         "/api/tags": ListingHandler(state, "tags", tags_body),
@@ -60,7 +60,7 @@ def listing_handlers(state: FleetState) -> dict[str, ListingHandler]:
 class OpenAIModelHandler:
     """``GET /v1/models/{model}``."""
 
-    def __init__(self, state: FleetState) -> None:
+    def __init__(self, state: Fleet) -> None:
         self.state = state
 
     async def __call__(self, ctx: RequestContext, scope: Scope, receive: Receive, send: Send) -> None:
@@ -75,8 +75,7 @@ class OpenAIModelHandler:
             resolution = None
         if resolution is not None and resolution.model == UNROUTED:
             options = choices(resolution.targets, state.backends.by_name)
-            outgoing = Outgoing("GET", upstream_target(scope), b"")
-            await forward(ctx, state, receive, send, outgoing, options=options)
+            await forward(ctx, state, receive, send, outgoing(ctx, scope, b"", method="GET"), options=options)
             return
         if resolution is not None:
             for entry in await merged(state, b"/api/tags", "modified_at"):
@@ -84,5 +83,5 @@ class OpenAIModelHandler:
                     body = json.dumps(openai_model(model_id, entry), separators=(",", ":")).encode()
                     await send_bytes(ctx, send, 200, body)
                     return
-        state.metrics.error(ctx.endpoint, "bad_request")
+        state.metrics.error(ctx.endpoint, Reason.BAD_REQUEST)
         await send_error(ctx, send, 404, f"model '{model_id}' not found")

@@ -9,20 +9,17 @@ did would take the healthy pools' traffic down with it; backend health is in ``/
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from starlette.types import Receive, Scope, Send
 
 from router.edge.context import RequestContext
 from router.edge.responses import TEXT, send_bytes, send_json
-from router.runtime.state import FleetState
-
-Handler = Callable[[RequestContext, Scope, Receive, Send], Awaitable[None]]
+from router.edge.routes import Handler
+from router.endpoints.fleet import Fleet
 
 PROMETHEUS = b"text/plain; version=0.0.4; charset=utf-8"
 
 
-def ops_handlers(state: FleetState) -> dict[str, Handler]:
+def ops_handlers(state: Fleet) -> dict[str, Handler]:
     """The router's own endpoints by path."""
 
     async def banner(ctx: RequestContext, scope: Scope, receive: Receive, send: Send) -> None:

@@ -28,7 +28,7 @@ from router.balancing.replicas import Replica
 from router.edge.context import RequestContext
 from router.edge.disconnect import DisconnectWatcher
 from router.edge.responses import ollama_error, openai_error_object
-from router.telemetry.metrics import Metrics
+from router.telemetry.metrics import Metrics, Reason
 from router.upstream import UpstreamError, UpstreamResponse
 from router.upstream.headers import header, response_headers
 
@@ -118,14 +118,14 @@ async def relay(
         watcher.finishing = True
         upstream.abort()
         replica.record_failure(str(error))
-        metrics.error(ctx.endpoint, "midstream")
+        metrics.error(ctx.endpoint, Reason.MIDSTREAM)
         _log_failure(backend, replica, error)
         await _end_with_error(send, fmt, tail, f"backend {backend.name} failed during the response: {error}")
         return
     except asyncio.CancelledError:
         if not watcher.fired:
             watcher.finishing = True
-            metrics.error(ctx.endpoint, "shutdown")
+            metrics.error(ctx.endpoint, Reason.SHUTDOWN)
             await _end_with_error(send, fmt, tail, SHUTDOWN_MESSAGE)
         raise
     finally:

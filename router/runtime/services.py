@@ -24,7 +24,8 @@ class Services:
 
     def __init__(self, state: FleetState, resolve: Resolve | None = None) -> None:
         self.state = state
-        self.resolver = ReplicaResolver(state, resolve)
+        settings = state.settings
+        self.resolver = ReplicaResolver(state.backends, settings.connect_timeout, settings.resolve_interval, resolve)
         self.watcher = MapWatcher(state, self.resolver)
         self.tasks: list[asyncio.Task[None]] = []
 
@@ -33,7 +34,9 @@ class Services:
         await self.resolver.refresh(list(self.state.backends.by_name.values()))
         settings = self.state.settings
         if settings.probe_interval > 0:
-            self._spawn(run_probes(self.state), "fleet-probes")
+            self._spawn(
+                run_probes(self.state.backends, self.state.probe_timeouts, settings.probe_interval), "fleet-probes"
+            )
         self._spawn(self.resolver.run(), "fleet-resolver")
         if settings.reload_interval > 0:
             self._spawn(self.watcher.run(), "fleet-map-watcher")

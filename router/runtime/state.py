@@ -1,5 +1,8 @@
 """Everything one router process holds: settings, the live routing table, backends, metrics, caches.
 
+Only the runtime holds the whole of it; each room is given the parts it uses (the endpoints see it
+through :class:`router.endpoints.fleet.Fleet`, the gate gets its metrics, CORS policy and key checker).
+
 The routing table is one reference, :attr:`FleetState.table`. :meth:`FleetState.swap_map` replaces it
 atomically (a single assignment on the event loop's thread), so a reload never shows a request half of
 one map and half of another. Backends whose name, URL and ``resolve`` flag survive keep their pools,
@@ -14,6 +17,7 @@ import time
 from config.errors import ConfigError
 from config.model_map import ModelMap
 from router.balancing.admission import QueueLimits
+from router.balancing.attempts import Balancer
 from router.balancing.backends import Backend, BackendRegistry
 from router.balancing.circuit import CircuitPolicy
 from router.balancing.routing_table import RoutingTable
@@ -43,6 +47,9 @@ class FleetState:
         self.listing_timeouts = Timeouts(settings.connect_timeout, settings.listing_timeout, settings.listing_timeout)
         self.probe_timeouts = Timeouts(settings.connect_timeout, settings.probe_timeout, settings.probe_timeout)
         self.queue_limits = QueueLimits(settings.queue_length, settings.queue_wait)
+        self.balancer = Balancer(self.queue_limits, self.timeouts, self.metrics, settings.retry_deadline)
+        self.max_body_bytes = settings.max_body_bytes
+        self.listing_timeout = settings.listing_timeout
         self.listings = ListingCache(settings.listing_cache)
         self.draining = False
         self.table = RoutingTable(model_map)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from enum import StrEnum
 from typing import NamedTuple
 
 TTFB_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
@@ -49,6 +50,24 @@ def _label(value: str) -> str:
 
 
 CIRCUIT_STATES = ("closed", "half-open", "open")
+
+
+class Reason(StrEnum):
+    """Why a request ended in an error or moved on: the ``reason`` label of the error and retry counters."""
+
+    INTERNAL = "internal"
+    REFUSED = "refused"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    BAD_REQUEST = "bad_request"
+    UNREACHABLE = "unreachable"
+    TIMEOUT = "timeout"
+    MIDSTREAM = "midstream"
+    SHUTDOWN = "shutdown"
+    CLIENT_GONE = "client_gone"
+    CIRCUIT_OPEN = "circuit_open"
+    OVERLOADED = "overloaded"
+    MODEL_NOT_FOUND = "model_not_found"
 
 
 class BackendGauges(NamedTuple):
@@ -103,7 +122,7 @@ class Metrics:
         """Count a finished request."""
         self.requests[(endpoint, method, status)] += 1
 
-    def error(self, endpoint: str, reason: str) -> None:
+    def error(self, endpoint: str, reason: Reason) -> None:
         """Count an error by its reason (``unreachable``, ``timeout``, ``midstream``, ``refused`` ...)."""
         self.errors[(endpoint, reason)] += 1
 

@@ -16,16 +16,24 @@ May import: nothing else of the router.
 from __future__ import annotations
 
 from router.upstream.errors import (
+    ConnectTimeout,
+    FirstByteTimeout,
+    IdleTimeout,
     UpstreamConnectError,
     UpstreamError,
     UpstreamProtocolError,
     UpstreamTimeout,
 )
 from router.upstream.exchange import Timeouts, UpstreamResponse, exchange, exchange_streaming
+from router.upstream.outgoing import Outgoing
 from router.upstream.pool import ConnectionPool
 
 __all__ = [
+    "ConnectTimeout",
     "ConnectionPool",
+    "FirstByteTimeout",
+    "IdleTimeout",
+    "Outgoing",
     "Timeouts",
     "UpstreamConnectError",
     "UpstreamError",

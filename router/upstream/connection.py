@@ -21,7 +21,7 @@ from typing import cast
 
 import httptools
 
-from router.upstream.errors import UpstreamError, UpstreamProtocolError, UpstreamTimeout
+from router.upstream.errors import FirstByteTimeout, IdleTimeout, UpstreamError, UpstreamProtocolError, UpstreamTimeout
 
 HIGH_WATER = 256 * 1024
 """Queued body bytes past which the socket is no longer read until the consumer drains the queue."""
@@ -55,7 +55,7 @@ class UpstreamConnection(asyncio.Protocol):
         self._read_paused = False
         self._waiter: asyncio.Future[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self._phase = "first byte"
+        self._phase: type[UpstreamTimeout] = FirstByteTimeout
         self._span = first_byte
         self._idle = idle
         self._last_activity = self._loop.time()
@@ -198,7 +198,7 @@ class UpstreamConnection(asyncio.Protocol):
         if self._head_only:
             self._complete = True
             self.keep_alive = False
-        self._phase, self._span = "idle", self._idle
+        self._phase, self._span = IdleTimeout, self._idle
         self._cancel_timer()
         self._wake()
 
@@ -233,7 +233,7 @@ class UpstreamConnection(asyncio.Protocol):
         if self._loop.time() < due:
             self._timer = self._loop.call_at(due, self._on_timer)
             return
-        self._fail(UpstreamTimeout(self._phase, self._span))
+        self._fail(self._phase(self._span))
         if self.transport is not None:
             self.transport.abort()
 

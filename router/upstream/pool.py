@@ -17,7 +17,7 @@ import asyncio
 import socket
 
 from router.upstream.connection import UpstreamConnection
-from router.upstream.errors import UpstreamConnectError, UpstreamTimeout
+from router.upstream.errors import ConnectTimeout, UpstreamConnectError
 
 IDLE_TTL = 30.0
 """Seconds an idle connection is trusted; older ones are closed instead of reused."""
@@ -112,7 +112,7 @@ class ConnectionPool:
                     lambda: UpstreamConnection(loop), self.host, self.port, family=socket.AF_UNSPEC
                 )
         except TimeoutError:
-            raise UpstreamTimeout("connect", self.connect_timeout) from None
+            raise ConnectTimeout(self.connect_timeout) from None
         except OSError as error:
             reason = error.strerror or type(error).__name__
             raise UpstreamConnectError(f"cannot connect to {self.host}:{self.port}: {reason}") from None

@@ -115,7 +115,7 @@ def test_re_resolving_adds_and_retires_replicas() -> None:
         state = FleetState(RouterSettings(model_map=Path("m")), parse_model_map(_document(11434)))
         backend = state.backend("pool")
         assert backend is not None and [r.address for r in backend.replicas] == ["localhost:11434"]
-        resolver = ReplicaResolver(state, resolve)
+        resolver = ReplicaResolver(state.backends, 5.0, 10.0, resolve)
         await resolver.refresh([backend])
         kept = backend.replicas[1]
         await resolver.refresh([backend])

@@ -20,7 +20,7 @@ from config.errors import Problem
 from config.model_map import Backend as BackendSpec
 from config.model_map import ModelMap
 from router.balancing.circuit import CircuitPolicy, CircuitState
-from router.balancing.replicas import Replica
+from router.balancing.replicas import Health, Replica
 from router.telemetry.metrics import BackendGauges
 from router.upstream import ConnectionPool
 
@@ -121,12 +121,12 @@ class Backend:
     # -- health ----------------------------------------------------------------------------------
 
     @property
-    def health(self) -> str:
+    def health(self) -> Health:
         """``up`` if any replica is up, ``down`` if all are down, else ``unknown``."""
         states = {replica.health for replica in self.replicas}
-        if "up" in states:
-            return "up"
-        return "down" if states == {"down"} else "unknown"
+        if Health.UP in states:
+            return Health.UP
+        return Health.DOWN if states == {Health.DOWN} else Health.UNKNOWN
 
     @property
     def circuit(self) -> CircuitState:

@@ -13,11 +13,20 @@ from __future__ import annotations
 
 import logging
 import time
+from enum import StrEnum
 
 from router.balancing.circuit import CircuitBreaker, CircuitPolicy, CircuitState
 from router.upstream import ConnectionPool
 
 logger = logging.getLogger("router.health")
+
+
+class Health(StrEnum):
+    """What the last request or probe said about a replica (a backend: the best of its replicas)."""
+
+    UP = "up"
+    DOWN = "down"
+    UNKNOWN = "unknown"
 
 
 def address_label(host: str, port: int) -> str:
@@ -35,7 +44,7 @@ class Replica:
         self.pool = ConnectionPool(host, port, connect_timeout=connect_timeout)
         self.in_flight = 0
         self.circuit = CircuitBreaker(policy)
-        self.health = "unknown"
+        self.health = Health.UNKNOWN
         self.last_error: str | None = None
         self.last_probe: str | None = None
 
@@ -45,14 +54,14 @@ class Replica:
 
     def record_success(self) -> None:
         """The replica answered with something other than a 5xx."""
-        self.health = "up"
+        self.health = Health.UP
         self.last_error = None
         if self.circuit.on_success():
             logger.info("circuit closed", extra={"backend": self.backend, "replica": self.address})
 
     def record_failure(self, reason: str) -> None:
         """The replica could not be reached, broke the exchange, or answered with a 5xx."""
-        self.health = "down"
+        self.health = Health.DOWN
         self.last_error = reason
         if self.circuit.on_failure(time.monotonic()):
             logger.warning(
@@ -63,7 +72,7 @@ class Replica:
     def reset(self) -> None:
         """Forget what is known about the replica's health (a fresh circuit, health unknown)."""
         self.circuit = CircuitBreaker(self.circuit.policy)
-        self.health = "unknown"
+        self.health = Health.UNKNOWN
         self.last_error = None
 
     @property

@@ -27,12 +27,13 @@ from router.upstream.headers import response_headers
 ANSWER_LIMIT = 1 << 20
 """Bytes read from each backend's answer; delete and unload answers are tiny."""
 
-Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+Reply = tuple[int, list[tuple[bytes, bytes]], bytes]
+"""One backend's status, headers and body, read whole."""
 
 
 async def _ask(
     ctx: RequestContext, state: Fleet, outgoing: Outgoing, backend: Backend, replica: Replica
-) -> Answer | UpstreamError:
+) -> Reply | UpstreamError:
     message = outgoing.message(backend.host_header)
     replica.in_flight += 1
     try:

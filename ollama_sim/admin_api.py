@@ -1,4 +1,4 @@
-"""The model-management routes: pull, push, create, copy, delete and blobs (ollama-api.md §1a).
+"""The model-management routes: pull, push, create, copy, delete and blobs (https://github.com/ollama/ollama/blob/main/server/routes.go).
 
 Pull, push and create stream NDJSON progress ending in ``{"status":"success"}``; with ``stream:false``
 only the last object comes back, as ``application/json`` (``waitForStream``). A pull of any valid name

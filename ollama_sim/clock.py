@@ -3,7 +3,7 @@
 That is what makes its bytes deterministic (the same request always gives the same answer). Times are
 rendered like Go's ``time.Time`` in JSON (RFC 3339 with nanoseconds, trailing zeros trimmed): ``created_at``
 in UTC as Ollama writes it (``time.Now().UTC()``), ``modified_at``/``expires_at`` in a fixed local zone with
-an offset, as a backend machine's local time would be (ollama-api.md §3, "keep the Go time format").
+an offset, as a backend machine's local time would be (Go's time format, as in https://github.com/ollama/ollama/blob/main/docs/api.md).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ class SimConfig:
         version: what ``/api/version`` reports (numeric, as Open WebUI parses it).
         token_rate: tokens per second per stream; 0 streams as fast as the socket takes them.
         tokens: answer length in tokens, i.e. NDJSON lines before the final ``done`` line.
-        host: address to listen on; a loopback address turns on Ollama's Host check (§5).
+        host: address to listen on; a loopback address turns on Ollama's Host check.
         port: port to listen on; 0 picks a free one, kept across ``stop``/``start``.
         embedding_length: dimensions of the vectors ``/api/embed`` returns.
         record_requests: keep every request in ``observed.requests`` (turn off for long benchmarks).

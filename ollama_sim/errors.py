@@ -1,10 +1,11 @@
 """Ollama's two error shapes, and the exception handlers raise to produce them.
 
-Native routes answer ``{"error": "..."}`` (ollama-api.md §1a, §1c). The ``/v1`` routes answer OpenAI's
-``{"error":{"message","type","param":null,"code":null}}`` with ``type`` chosen by status (§1b,
-``openai.NewError``). Two writers produce the OpenAI shape in Ollama, and they differ on the wire: the
-middleware's own refusals go through gin (``application/json; charset=utf-8``, no newline), while errors
-from the native handler are re-encoded by the OpenAI writer (``application/json`` plus a newline).
+Native routes answer ``{"error": "..."}`` (https://github.com/ollama/ollama/blob/main/docs/api/errors.mdx).
+The ``/v1`` routes answer OpenAI's ``{"error":{"message","type","param":null,"code":null}}`` with ``type``
+chosen by status (``openai.NewError``). Two writers produce the OpenAI shape in Ollama, and they differ on
+the wire: the middleware's own refusals go through gin (``application/json; charset=utf-8``, no newline),
+while errors from the native handler are re-encoded by the OpenAI writer (``application/json`` plus a
+newline).
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Request bodies decoded the way gin's ``ShouldBindJSON`` does, with Go's error texts.
 
-ollama-api.md §1a: an empty body is 400 ``missing request body`` (Go's ``io.EOF``) and bad JSON is 400 with
-the Go JSON decoder's message. gin reads one JSON value and ignores what follows it; ``null`` decodes to
-the zero struct; a value of the wrong JSON kind gives ``json: cannot unmarshal <kind> into Go ...``.
-:func:`decode_body` reproduces the common cases and raises :class:`BodyError` with Go's wording.
+Ollama's handlers (https://github.com/ollama/ollama/blob/main/server/routes.go): an empty body is 400
+``missing request body`` (Go's ``io.EOF``) and bad JSON is 400 with the Go JSON decoder's message. gin reads
+one JSON value and ignores what follows it; ``null`` decodes to the zero struct; a value of the wrong JSON
+kind gives ``json: cannot unmarshal <kind> into Go ...``. :func:`decode_body` reproduces the common cases and
+raises :class:`BodyError` with Go's wording.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Ollama's ``allowedHostsMiddleware`` (ollama-api.md §5): DNS-rebinding protection on loopback listeners.
+"""Ollama's ``allowedHostsMiddleware`` (in ``server/routes.go``): DNS-rebinding protection on loopback listeners.
 
 When the server listens on a loopback address, a request whose ``Host`` is not empty, ``localhost``, the
 machine's hostname, a ``*.localhost``/``*.local``/``*.internal`` name, or a loopback, private, unspecified

@@ -1,9 +1,10 @@
 """The checks and outcome of a generate, chat or embed call, shared by the native and ``/v1`` routes.
 
-The order of checks follows Ollama's handlers (ollama-api.md §1a): model name, then existence, then the
-unload case (empty prompt or messages with ``keep_alive`` 0), then capability, then the load case (empty
-prompt or messages). Failures raise :class:`~ollama_sim.errors.ApiError`; each route renders it in its
-own error shape. The answer echoes the model string exactly as the client sent it (§2).
+The order of checks follows Ollama's handlers (https://github.com/ollama/ollama/blob/main/server/routes.go):
+model name, then existence, then the unload case (empty prompt or messages with ``keep_alive`` 0), then
+capability, then the load case (empty prompt or messages). Failures raise
+:class:`~ollama_sim.errors.ApiError`; each route renders it in its own error shape. The answer echoes the
+model string exactly as the client sent it.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Ollama's ``keep_alive`` field: a number of seconds or a Go duration string (``api.Duration``).
 
-``keep_alive: 0`` with an empty prompt unloads a model (ollama-api.md §1a), so the simulator must read
-the field exactly: numbers are seconds, strings go through Go's ``time.ParseDuration`` (``"0"`` is valid,
-``"10"`` is not: it lacks a unit), and any negative value means "keep loaded forever".
+``keep_alive: 0`` with an empty prompt unloads a model
+(https://github.com/ollama/ollama/blob/main/docs/api.md), so the simulator must read the field exactly:
+numbers are seconds, strings go through Go's ``time.ParseDuration`` (``"0"`` is valid, ``"10"`` is not: it
+lacks a unit), and any negative value means "keep loaded forever".
 """
 
 from __future__ import annotations

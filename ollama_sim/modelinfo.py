@@ -2,7 +2,7 @@
 
 Family, parameter size and quantisation are read from the name the way people name Ollama models
 (``qwen2.5:7b-instruct-q8_0``); size and digest follow from them and a hash, so every simulator that
-serves one model reports the same digest, which is what lets a router deduplicate listings on it (§3).
+serves one model reports the same digest, which is what lets a router deduplicate listings on it.
 """
 
 from __future__ import annotations

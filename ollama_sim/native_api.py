@@ -1,8 +1,9 @@
 """The native read and inference routes: ``/``, version, tags, ps, show, generate, chat, embed(dings).
 
-Each handler decodes the body like gin (:mod:`ollama_sim.godecode`), runs Ollama's checks, and answers
-in the native error shape ``{"error": "..."}`` (ollama-api.md §1a). Streaming is the default for generate
-and chat; only an explicit ``"stream": false`` merges the answer into one object.
+Each handler decodes the body like gin (:mod:`ollama_sim.godecode`), runs Ollama's checks, and answers in the
+native error shape ``{"error": "..."}`` (https://github.com/ollama/ollama/blob/main/server/routes.go).
+Streaming is the default for generate and chat; only an explicit ``"stream": false`` merges the answer into
+one object.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ class NativeApi:
         self._version = Fixed(200, JSON, go_json_bytes({"version": config.version}))
 
     def root(self, request: Request) -> Response:
-        """``GET /``: the heartbeat text (§5)."""
+        """``GET /``: the heartbeat text."""
         return Fixed(200, TEXT, b"Ollama is running")
 
     def version(self, request: Request) -> Response:

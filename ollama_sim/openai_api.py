@@ -1,4 +1,4 @@
-"""The OpenAI-compatible routes: chat completions, completions, embeddings and models (ollama-api.md §1b).
+"""The OpenAI-compatible routes: chat completions, completions, embeddings and models (https://github.com/ollama/ollama/blob/main/middleware/openai.go).
 
 Like Ollama's middleware, each converts the request into a native one, runs the same inference, and
 re-shapes the answer. Refusals by the middleware itself (bad body, empty ``messages``, bad

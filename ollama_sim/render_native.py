@@ -1,7 +1,7 @@
 """Native ``/api/generate`` and ``/api/chat`` answers as bytes, built from string templates.
 
 Field order and omissions follow Ollama's Go structs (``api.GenerateResponse``, ``api.ChatResponse``,
-``api.Metrics`` with ``omitempty``). Stream lines are compact JSON plus ``\\n`` with no blank lines (§1c);
+``api.Metrics`` with ``omitempty``). Stream lines are compact JSON plus ``\\n`` with no blank lines;
 ``stream:false`` merges them into one object sent with ``application/json; charset=utf-8``. Tokens come
 from a JSON-safe vocabulary and the model string is escaped once, so no line is JSON-encoded one by one,
 and the finished :class:`~ollama_sim.wire.Stream` is cached for identical requests.
@@ -76,7 +76,7 @@ def chat_merged(model: str, gen: Generation, reason: str) -> Fixed:
 
 
 def generate_status(model: str, reason: str) -> Fixed:
-    """The ``load``/``unload`` answer of an empty prompt: one object, whatever ``stream`` says (§1a)."""
+    """The ``load``/``unload`` answer of an empty prompt: one object, whatever ``stream`` says."""
     body = (
         f'{{"model":{go_str_cached(model)},"created_at":"{go_time(SIM_EPOCH_NS)}","response":"",'
         f'"done":true,"done_reason":"{reason}"}}'

@@ -2,9 +2,9 @@
 
 Streams are ``text/event-stream`` with one ``data: <json>\\n\\n`` event per token, the final chunk carrying
 ``finish_reason``, then (with ``stream_options.include_usage``) a usage chunk with empty ``choices``, then
-``data: [DONE]\\n\\n`` (ollama-api.md §1b). Field order follows ``openai.ChatCompletionChunk`` and
-``openai.CompletionChunk`` (whose ``choices`` come before ``model``). Non-stream bodies are
-``application/json`` with the trailing newline of Go's ``json.Encoder``.
+``data: [DONE]\\n\\n`` (https://github.com/ollama/ollama/blob/main/middleware/openai.go). Field order follows
+``openai.ChatCompletionChunk`` and ``openai.CompletionChunk`` (whose ``choices`` come before ``model``).
+Non-stream bodies are ``application/json`` with the trailing newline of Go's ``json.Encoder``.
 """
 
 from __future__ import annotations

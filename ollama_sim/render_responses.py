@@ -1,10 +1,10 @@
 """``/v1/responses`` answers: the SSE event sequence and the non-streamed response object.
 
 Ollama's stream converter (``openai/responses.go``) writes ``event: <type>\\ndata: <json>\\n\\n`` with no
-``[DONE]`` (ollama-api.md §1b): ``response.created`` and ``response.in_progress`` first, the output item and
-content part with the first text, one ``response.output_text.delta`` per token, then the ``*.done`` events
-and ``response.completed``. Its payloads are Go maps, so their keys come out sorted; the non-streamed body
-is a Go struct and keeps declaration order.
+``[DONE]`` (https://github.com/ollama/ollama/blob/main/middleware/openai.go): ``response.created`` and
+``response.in_progress`` first, the output item and content part with the first text, one
+``response.output_text.delta`` per token, then the ``*.done`` events and ``response.completed``. Its payloads
+are Go maps, so their keys come out sorted; the non-streamed body is a Go struct and keeps declaration order.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``POST /v1/responses``: OpenAI's Responses API as Ollama translates it to a native chat (§1b).
+"""``POST /v1/responses``: OpenAI's Responses API as Ollama translates it to a native chat.
 
 ``input`` is a string (one user message) or a list of items: messages (with ``type: "message"`` or just a
 ``role``), whose content is a string or ``input_text``/``output_text``/``input_image`` parts, and function

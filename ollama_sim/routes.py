@@ -1,10 +1,11 @@
 """The route table and the gin behaviour around it: Host check, OPTIONS, 404/405, trailing-slash redirects.
 
-Order of decisions, as in Ollama's server (ollama-api.md §1, §5): the Host check (loopback listeners only;
-403, no body), ``OPTIONS`` answered 204, then routing. An unknown path is gin's ``404 page not found`` and a
-known path with another method ``405 method not allowed``, both ``text/plain``; a path that only differs
-by a trailing slash is redirected (301 for GET, 307 otherwise), gin's ``RedirectTrailingSlash``. An
-injected ``Faults.status`` then replaces the answer of every ``/api`` and ``/v1`` route.
+Order of decisions, as in Ollama's server (https://github.com/ollama/ollama/blob/main/server/routes.go): the
+Host check (loopback listeners only; 403, no body), ``OPTIONS`` answered 204, then routing. An unknown path is
+gin's ``404 page not found`` and a known path with another method ``405 method not allowed``, both
+``text/plain``; a path that only differs by a trailing slash is redirected (301 for GET, 307 otherwise), gin's
+``RedirectTrailingSlash``. An injected ``Faults.status`` then replaces the answer of every ``/api`` and
+``/v1`` route.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """What a simulated Ollama holds: installed models, uploaded blobs and the models loaded in memory.
 
 Models resolve by Ollama's name rules (case-insensitive, defaults filled in: ``config.names``). Listings
-follow §3: ``/api/tags`` newest ``modified_at`` first, ``/api/ps`` longest ``expires_at`` first, ``[]`` and
-never ``null`` when empty; ``/v1/models`` is derived from tags and is ``null`` when empty. Listing bodies are
-cached until the catalog changes, since ``GET /api/tags`` is a benchmark target.
+follow Ollama's listings: ``/api/tags`` newest ``modified_at`` first, ``/api/ps`` longest ``expires_at``
+first, ``[]`` and never ``null`` when empty; ``/v1/models`` is derived from tags and is ``null`` when empty.
+Listing bodies are cached until the catalog changes, since ``GET /api/tags`` is a benchmark target.
 """
 
 from __future__ import annotations

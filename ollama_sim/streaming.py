@@ -1,10 +1,11 @@
 """Writing one streamed answer on a transport: a line per write, paced, abortable, flow-controlled.
 
-This is what makes the simulator look like Ollama flushing each token (ollama-api.md §1c) and what the
-benchmark measures, so it avoids per-line work beyond one ``transport.write``. With a token rate, line *i*
-is due at *start + (i+1)/rate*, scheduled with ``loop.call_at`` from the previous one (no task, no drift);
-the final ``done`` line follows the last token at once. Unpaced lines are written back to back until the
-transport asks to pause. ``fail_after_lines`` aborts the TCP connection once that many lines have left.
+This is what makes the simulator look like Ollama flushing each token
+(https://github.com/ollama/ollama/blob/main/docs/api.md) and what the benchmark measures, so it avoids
+per-line work beyond one ``transport.write``. With a token rate, line *i* is due at *start + (i+1)/rate*,
+scheduled with ``loop.call_at`` from the previous one (no task, no drift); the final ``done`` line follows the
+last token at once. Unpaced lines are written back to back until the transport asks to pause.
+``fail_after_lines`` aborts the TCP connection once that many lines have left.
 """
 
 from __future__ import annotations

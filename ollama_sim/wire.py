@@ -14,9 +14,9 @@ from http import HTTPStatus
 Headers = tuple[tuple[str, str], ...]
 
 JSON = "application/json; charset=utf-8"
-"""gin's ``c.JSON`` content type (ollama-api.md §5)."""
+"""gin's ``c.JSON`` content type (gin's ``binding.MIMEJSON`` render)."""
 PLAIN_JSON = "application/json"
-"""Set explicitly by ``waitForStream`` and by the OpenAI writers (§5)."""
+"""Set explicitly by ``waitForStream`` and by the OpenAI writers."""
 NDJSON = "application/x-ndjson"
 SSE = "text/event-stream"
 TEXT = "text/plain; charset=utf-8"

@@ -1,11 +1,11 @@
 """Every endpoint that routes by a model named in its JSON body, with Ollama's own wording for refusals.
 
-Ollama does not refuse a bad ``model`` the same way on every endpoint (ollama-api.md §1, and
-``server/routes.go`` upstream): ``/api/generate`` and ``/api/embed`` answer an empty model with
-``404 model '' not found`` while ``/api/chat`` says ``400 model is required``; ``/api/embeddings``
-words an unknown model as ``model "X" not found, try pulling it first``; copy and delete quote with double
-quotes. A client must not be able to tell the router from one Ollama server, so each endpoint carries
-its own three answers: model missing, model name invalid, model not served.
+Ollama does not refuse a bad ``model`` the same way on every endpoint (its ``server/routes.go``,
+https://github.com/ollama/ollama/blob/main/server/routes.go): ``/api/generate`` and ``/api/embed`` answer an
+empty model with ``404 model '' not found`` while ``/api/chat`` says ``400 model is required``;
+``/api/embeddings`` words an unknown model as ``model "X" not found, try pulling it first``; copy and delete
+quote with double quotes. A client must not be able to tell the router from one Ollama server, so each
+endpoint carries its own three answers: model missing, model name invalid, model not served.
 
 Admin endpoints that name a model nobody routes (pull, push, create) are refused with a 400 that says
 how to choose a backend instead: pulling a model onto an arbitrary GPU pool is the operator's decision.

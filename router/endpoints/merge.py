@@ -1,10 +1,10 @@
 """Combining every backend's ``/api/tags``, ``/api/ps`` and ``/api/version`` into one Ollama's answer.
 
-Pure functions over decoded JSON (ollama-api.md §3): entries are kept as the backends wrote them, one per
-model (compared by Ollama's name rules), and only for models the map routes to the backend that listed
-them, preferring the backend of lowest priority. Each alias appears as its own entry, a copy of its
-target's with ``name`` and ``model`` replaced. Tags are ordered newest ``modified_at`` first, ps by
-``expires_at`` latest first. Lists are always lists, never null.
+Pure functions over decoded JSON (https://github.com/ollama/ollama/blob/main/docs/api.md): entries are kept as
+the backends wrote them, one per model (compared by Ollama's name rules), and only for models the map routes
+to the backend that listed them, preferring the backend of lowest priority. Each alias appears as its own
+entry, a copy of its target's with ``name`` and ``model`` replaced. Tags are ordered newest ``modified_at``
+first, ps by ``expires_at`` latest first. Lists are always lists, never null.
 """
 
 from __future__ import annotations

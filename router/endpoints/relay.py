@@ -1,13 +1,13 @@
 """Relaying a backend's answer to the client: status, headers and body bytes exactly as sent.
 
 The loop is the router's hot path: per network read it does one ``read``, one ``count(b"\\n")`` for the
-metrics and one ``send``; no JSON, no re-encoding, no per-line work. If the backend fails after the
-first byte, the status (200) is already gone, so the stream ends with one final line in its own format,
-which is how Ollama itself reports a mid-stream error (ollama-api.md §1c): ``{"error": "..."}`` on an
-NDJSON stream, a ``data: {"error": {...}}`` event (and no ``[DONE]``) on an SSE stream. A body that is
-neither (a sized JSON answer) cannot be completed honestly, so the client's connection is closed instead.
-The failure is counted (``fleet_errors_total{reason="midstream"}``), logged with the request id, and
-counts against the replica's circuit. There is no silent retry after the first byte.
+metrics and one ``send``; no JSON, no re-encoding, no per-line work. If the backend fails after the first
+byte, the status (200) is already gone, so the stream ends with one final line in its own format, which is how
+Ollama itself reports a mid-stream error (https://github.com/ollama/ollama/blob/main/docs/api/errors.mdx):
+``{"error": "..."}`` on an NDJSON stream, a ``data: {"error": {...}}`` event (and no ``[DONE]``) on an SSE
+stream. A body that is neither (a sized JSON answer) cannot be completed honestly, so the client's connection
+is closed instead. The failure is counted (``fleet_errors_total{reason="midstream"}``), logged with the
+request id, and counts against the replica's circuit. There is no silent retry after the first byte.
 
 The same final line ends a stream the server cancels because the drain deadline passed (the router is
 shutting down), so the client learns why its answer stopped; a client that hung up gets nothing more.

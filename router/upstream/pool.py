@@ -1,9 +1,10 @@
 """Keep-alive connections to one backend: a LIFO stack of idle connections, O(1) to take and return.
 
-Why a stack: the most recently used connection is the one least likely to have been closed by the
-backend, and staleness grows monotonically down the stack, so when the top is too old everything below it
-is too and the whole stack can be dropped at once. Nothing ever scans the idle connections (the cost that
-makes httpcore's pool collapse at a few hundred streams, perf-baseline.md).
+Why a stack: the most recently used connection is the one least likely to have been closed by the backend, and
+staleness grows monotonically down the stack, so when the top is too old everything below it is too and the
+whole stack can be dropped at once. Nothing ever scans the idle connections (the cost that makes httpcore's
+pool collapse at a few hundred streams, measured on a 2-core machine: about 45 % of a naive httpx proxy's
+CPU).
 
 The pool owns every connection it made, idle or lent out, and :meth:`ConnectionPool.aclose` closes them
 all, so shutting the router down never leaks a socket. :meth:`ConnectionPool.retire` is the gentle

@@ -1,4 +1,4 @@
-"""Error statuses and wording exactly as Ollama and gin give them (§1a, §1b, §5)."""
+"""Error statuses and wording exactly as Ollama and gin give them."""
 
 from __future__ import annotations
 

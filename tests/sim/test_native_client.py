@@ -1,4 +1,4 @@
-"""The native read and inference routes, driven by the official ``ollama`` client (ollama-api.md §1a, §3)."""
+"""The native read and inference routes, driven by the official ``ollama`` client."""
 
 from __future__ import annotations
 

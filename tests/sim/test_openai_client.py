@@ -1,4 +1,4 @@
-"""The ``/v1`` routes through the official ``openai`` client (ollama-api.md §1b, §4b)."""
+"""The ``/v1`` routes through the official ``openai`` client."""
 
 from __future__ import annotations
 

@@ -2,9 +2,9 @@
 
 One worker process (the router keeps per-process state: pools, circuits, caches; scale with replicas),
 uvloop's event loop and httptools' parser (the fastest pair measured for a streaming proxy on a 2-core
-machine), uvicorn's own access log off (the gate writes one JSON line per request, with the request id), no
-``Server`` header (Ollama sends none), and a keep-alive long enough for clients that reuse connections between
-calls.
+machine), uvicorn's own access log off (the gate writes one JSON line per request, with the request id),
+no ``Server`` header (Ollama sends none), and an idle keep-alive (``FLEET_KEEPALIVE``) longer than that of
+the load balancer in front, so the balancer never reuses a connection the router is closing.
 
 Draining (:class:`FleetServer`): uvicorn alone stops listening as soon as a signal arrives, and re-raises
 the signal once it has stopped, so the process would die "killed by SIGTERM". Instead, the first SIGTERM
@@ -34,9 +34,6 @@ from router.runtime.settings import RouterSettings
 from router.runtime.state import FleetState
 from router.telemetry.logs import logging_config, quiet_record_fields
 
-KEEP_ALIVE_SECONDS = 75
-"""How long an idle client connection is kept open (longer than common load-balancer idle timeouts)."""
-
 logger = logging.getLogger("router")
 
 
@@ -53,7 +50,7 @@ def uvicorn_config(settings: RouterSettings, app: ASGIApp) -> uvicorn.Config:
         log_config=None,
         server_header=False,
         proxy_headers=False,
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        timeout_keep_alive=settings.keepalive,
         timeout_graceful_shutdown=max(1, math.ceil(settings.drain_seconds - settings.drain_notice_seconds)),
     )
 

@@ -74,6 +74,16 @@ class RouterSettings:
     )
     host: str = setting("0.0.0.0", "FLEET_HOST", Kind.TEXT, "listen address", flag="--host")
     port: int = setting(11434, "FLEET_PORT", Kind.PORT, "listen port", flag="--port")
+    keepalive: int = setting(
+        620,
+        "FLEET_KEEPALIVE",
+        Kind.WHOLE,
+        "seconds an idle client connection is kept open; longer than Google Cloud's load balancer keeps idle "
+        "backend connections (600 s), as it requires "
+        "(https://cloud.google.com/load-balancing/docs/https#timeouts_and_retries)",
+        flag="--keepalive",
+        shown="`620` s",
+    )
     api_keys: tuple[str, ...] = setting(
         (), "FLEET_API_KEYS", Kind.LIST, "keys that open inference and listings", shown="unset: no key needed"
     )

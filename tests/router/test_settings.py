@@ -117,3 +117,14 @@ def test_every_setting_is_read_from_its_variable() -> None:
     assert len(set(variables)) == len(variables) and all(name.startswith("FLEET_") for name in variables)
     settings = load_settings([], {"FLEET_MODEL_MAP": "m", "FLEET_QUEUE_WAIT": "7", "FLEET_HOST": "10.0.0.1"})
     assert (settings.queue_wait, settings.host) == (7.0, "10.0.0.1")
+
+
+def test_keepalive_outlasts_the_google_load_balancer_and_refuses_bad_values() -> None:
+    assert load_settings([], {"FLEET_MODEL_MAP": "m"}).keepalive == 620
+    assert load_settings(["--keepalive", "5"], {"FLEET_MODEL_MAP": "m", "FLEET_KEEPALIVE": "9"}).keepalive == 5
+    assert load_settings([], {"FLEET_MODEL_MAP": "m", "FLEET_KEEPALIVE": "9"}).keepalive == 9
+    for bad in ("0", "-1", "1.5", "forever"):
+        with pytest.raises(SettingsError, match=rf"FLEET_KEEPALIVE: .*{bad!r}"):
+            load_settings([], {"FLEET_MODEL_MAP": "m", "FLEET_KEEPALIVE": bad})
+    with pytest.raises(SettingsError, match="--keepalive"):
+        load_settings(["--keepalive", "soon"], {"FLEET_MODEL_MAP": "m"})

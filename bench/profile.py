@@ -39,15 +39,15 @@ def _in(path: str, *names: str) -> Callable[[str], bool]:
 
 # Where the router's CPU goes, by a frame found on the sample's stack (first match wins).
 BUCKETS: tuple[tuple[str, Callable[[str], bool]], ...] = (
-    ("access log (Gate._log)", _in("router/gate.py", "_log")),
+    ("access log (Gate._log)", _in("router/edge/gate.py", "_log")),
     ("relay: send() to the client (uvicorn)", _in("uvicorn/protocols/http/", "send")),
     ("relay: waiting for upstream chunks", _in("router/upstream/", "read", "_wait")),
-    ("relay: the loop itself", _in("router/relay.py", "relay")),
+    ("relay: the loop itself", _in("router/endpoints/relay.py", "relay")),
     ("upstream: parse + queue (UpstreamConnection.data_received)", _in("router/upstream/", "data_received")),
     ("request: forward/exchange/pool", _in("router/", "first_answer", "exchange", "checkout", "checkin")),
-    ("request: body, JSON, routing (RoutedHandler._plan)", _in("router/routed.py", "_plan")),
-    ("request: disconnect watcher", _in("router/disconnect.py")),
-    ("request: rest of the gate and handlers", _in("router/gate.py")),
+    ("request: body, JSON, routing (RoutedHandler._plan)", _in("router/endpoints/by_model.py", "_plan")),
+    ("request: disconnect watcher", _in("router/edge/disconnect.py")),
+    ("request: rest of the gate and handlers", _in("router/edge/gate.py")),
     ("client: uvicorn parsing and task setup", _in("uvicorn/protocols/")),
     ("event loop and everything else", lambda _: True),
 )

@@ -1,7 +1,8 @@
 """The table ``make bench`` prints (Markdown), the judgement against the targets, and the verdict line.
 
-Every cell is the median over runs. Ratios are router ÷ nginx and router ÷ direct. The targets (from the
-``make bench`` issue) are judged on the router only, against nginx measured in the same run.
+Every cell is the median over runs. Ratios are router ÷ nginx and router ÷ direct. The targets (the
+``target`` column, stated in each row below) are judged on the router only, against nginx measured in the
+same run.
 """
 
 from __future__ import annotations

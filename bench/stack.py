@@ -51,7 +51,7 @@ class Stack:
 def start_sim(stack: Stack, name: str, tokens: int, token_rate: float) -> int:
     """Start one sim on the load CPU; its port."""
     port = free_port()
-    args = ["router.testing", "--name", name, "--host", "127.0.0.1", "--port", str(port), "--models", MODELS]
+    args = ["ollama_sim", "--name", name, "--host", "127.0.0.1", "--port", str(port), "--models", MODELS]
     args += ["--token-rate", f"{token_rate:g}", "--tokens", str(tokens), "--no-record"]
     child = python_child(f"sim {name}", args, stack.pinning.load_cpu, stack.pinning, stack.workdir / f"sim-{name}.log")
     stack.children.append(child)

@@ -9,8 +9,8 @@ import sys
 from collections.abc import Sequence
 
 from config.errors import ConfigError
-from router.server import serve
-from router.settings import SettingsError, load_settings
+from router.runtime.server import serve
+from router.runtime.settings import SettingsError, load_settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,7 +25,7 @@ import openai
 from config.derive import derive_model_map
 from config.loading import load_stack_file
 from config.model_map import Backend, ModelMap
-from router.testing import SimConfig, running_sim
+from ollama_sim import SimConfig, running_sim
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK = ROOT / "Pulumi.dev.yaml"

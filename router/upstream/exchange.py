@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from router.upstream.connection import UpstreamConnection
+from router.upstream.cycle import ResponseCycle
 from router.upstream.errors import UpstreamProtocolError
 from router.upstream.pool import ConnectionPool
 
@@ -40,23 +41,23 @@ class UpstreamResponse:
 
     __slots__ = ("_conn", "_done", "_pool", "headers", "read", "status")
 
-    def __init__(self, conn: UpstreamConnection, pool: ConnectionPool) -> None:
+    def __init__(self, conn: UpstreamConnection, cycle: ResponseCycle, pool: ConnectionPool) -> None:
         self._conn = conn
         self._pool = pool
         self._done = False
-        self.status = conn.status
-        self.headers = conn.headers
-        self.read: Callable[[], Awaitable[bytes]] = conn.read
+        self.status = cycle.status
+        self.headers = cycle.headers
+        self.read: Callable[[], Awaitable[bytes]] = cycle.read
         """The body bytes received since the last call (``b""`` at the end); raises UpstreamError.
 
-        The connection's own ``read``, bound here rather than wrapped: no extra coroutine per chunk.
+        The cycle's own ``read``, bound here rather than wrapped: no extra coroutine per chunk.
         """
 
     async def body(self, limit: int) -> bytes:
         """The whole body, for small answers (listings, errors); more than ``limit`` bytes is an error."""
         parts: list[bytes] = []
         size = 0
-        while chunk := await self._conn.read():
+        while chunk := await self.read():
             size += len(chunk)
             if size > limit:
                 raise UpstreamProtocolError(f"the backend's answer exceeds {limit} bytes")
@@ -83,17 +84,17 @@ async def exchange(
     for attempt in (1, 2):
         conn, reused = await pool.checkout()
         try:
-            conn.start(request, head_only=head_only, first_byte=timeouts.first_byte, idle=timeouts.idle)
-            await conn.read_head()
+            cycle = conn.start(request, head_only=head_only, first_byte=timeouts.first_byte, idle=timeouts.idle)
+            await cycle.read_head()
         except UpstreamProtocolError:
             pool.discard(conn)
-            if reused and not conn.received_any and attempt == 1:
+            if reused and not conn.cycle.received_any and attempt == 1:
                 continue
             raise
         except BaseException:
             pool.discard(conn)
             raise
-        return UpstreamResponse(conn, pool)
+        return UpstreamResponse(conn, cycle, pool)
     raise AssertionError("unreachable: the second attempt returns or raises")
 
 
@@ -103,11 +104,11 @@ async def exchange_streaming(
     """Send ``head``, then each body part as the client delivers it (chunked unless sized in ``head``)."""
     conn, _ = await pool.checkout()
     try:
-        conn.start(head, head_only=False, first_byte=timeouts.first_byte, idle=timeouts.idle)
+        cycle = conn.start(head, head_only=False, first_byte=timeouts.first_byte, idle=timeouts.idle)
         async for part in body:
             await conn.write(part)
-        await conn.read_head()
+        await cycle.read_head()
     except BaseException:
         pool.discard(conn)
         raise
-    return UpstreamResponse(conn, pool)
+    return UpstreamResponse(conn, cycle, pool)

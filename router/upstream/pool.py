@@ -1,9 +1,10 @@
 """Keep-alive connections to one backend: a LIFO stack of idle connections, O(1) to take and return.
 
-Why a stack: the most recently used connection is the one least likely to have been closed by the
-backend, and staleness grows monotonically down the stack, so when the top is too old everything below it
-is too and the whole stack can be dropped at once. Nothing ever scans the idle connections (the cost that
-makes httpcore's pool collapse at a few hundred streams, perf-baseline.md).
+Why a stack: the most recently used connection is the one least likely to have been closed by the backend, and
+staleness grows monotonically down the stack, so when the top is too old everything below it is too and the
+whole stack can be dropped at once. Nothing ever scans the idle connections (the cost that makes httpcore's
+pool collapse at a few hundred streams, measured on a 2-core machine: about 45 % of a naive httpx proxy's
+CPU).
 
 The pool owns every connection it made, idle or lent out, and :meth:`ConnectionPool.aclose` closes them
 all, so shutting the router down never leaks a socket. :meth:`ConnectionPool.retire` is the gentle
@@ -17,7 +18,7 @@ import asyncio
 import socket
 
 from router.upstream.connection import UpstreamConnection
-from router.upstream.errors import UpstreamConnectError, UpstreamTimeout
+from router.upstream.errors import ConnectTimeout, UpstreamConnectError
 
 IDLE_TTL = 30.0
 """Seconds an idle connection is trusted; older ones are closed instead of reused."""
@@ -112,7 +113,7 @@ class ConnectionPool:
                     lambda: UpstreamConnection(loop), self.host, self.port, family=socket.AF_UNSPEC
                 )
         except TimeoutError:
-            raise UpstreamTimeout("connect", self.connect_timeout) from None
+            raise ConnectTimeout(self.connect_timeout) from None
         except OSError as error:
             reason = error.strerror or type(error).__name__
             raise UpstreamConnectError(f"cannot connect to {self.host}:{self.port}: {reason}") from None

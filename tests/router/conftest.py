@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from router.testing import RunningSim, SimConfig, running_sim
+from ollama_sim import RunningSim, SimConfig, running_sim
 from tests.router.harness import RunningRouter, model_map, running_router
 
 T4_MODELS = ("llama3.2:latest", "llama3.2:3b", "qwen2.5:7b", "phi3:mini")

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from config.model_map import parse_model_map
-from router.app import FleetApp, create_app
-from router.logs import JsonFormatter
-from router.resolver import Resolve
-from router.server import FleetServer, uvicorn_config
-from router.settings import RouterSettings
-from router.state import FleetState
+from router.balancing.resolver import Resolve
+from router.runtime.app import FleetApp, create_app
+from router.runtime.server import FleetServer, uvicorn_config
+from router.runtime.settings import RouterSettings
+from router.runtime.state import FleetState
+from router.telemetry.logs import JsonFormatter
 
 WAIT = 10.0
 """Generous bound for the server to start or stop."""

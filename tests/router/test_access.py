@@ -1,11 +1,21 @@
-"""DESIGN.md's access table, key checks and browser origins, without sockets."""
+"""The access table the routes carry, key checks and browser origins, without sockets."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from router.access import Access, KeyChecker, bearer_token, classify
-from router.cors import CorsPolicy
+from config.model_map import parse_model_map
+from router.edge.access import Access, KeyChecker, bearer_token
+from router.edge.cors import CorsPolicy
+from router.endpoints.routes import fleet_routes
+from router.runtime.settings import RouterSettings
+from router.runtime.state import FleetState
+
+ROUTES = fleet_routes(
+    FleetState(RouterSettings(model_map=Path("m")), parse_model_map({"backends": [{"name": "t4", "url": "http://t4"}]}))
+)
 
 
 @pytest.mark.parametrize(
@@ -31,13 +41,14 @@ from router.cors import CorsPolicy
         ("/api/me", Access.ADMIN),
         ("/api/signout", Access.ADMIN),
         ("/api/experimental/web_search", Access.ADMIN),
-        ("/api/status", Access.NOT_FOUND),
-        ("/api/user/keys/x", Access.NOT_FOUND),
-        ("/nope", Access.NOT_FOUND),
+        ("/api/status", None),
+        ("/api/user/keys/x", None),
+        ("/nope", None),
     ],
 )
-def test_every_path_has_its_access_class(path: str, access: Access) -> None:
-    assert classify(path) is access
+def test_every_path_has_its_access_class(path: str, access: Access | None) -> None:
+    route = ROUTES.match(path)
+    assert (route.access if route is not None else None) is access
 
 
 def test_bearer_tokens_are_parsed_strictly() -> None:
@@ -52,14 +63,22 @@ def test_no_keys_means_open_inference_and_closed_admin() -> None:
     keys = KeyChecker([], [])
     assert keys.refusal(Access.USER, None) is None
     refusal = keys.refusal(Access.ADMIN, b"Bearer anything")
-    assert refusal is not None and refusal[0] == 403
+    assert refusal is not None and refusal.status == 403
 
 
 def test_api_keys_gate_inference_and_admin_keys_open_everything() -> None:
     keys = KeyChecker(["user-key"], ["admin-key"])
     assert keys.refusal(Access.OPEN, None) is None
-    assert keys.refusal(Access.USER, None) == (401, "an API key is required (Authorization: Bearer <key>)")
-    assert keys.refusal(Access.USER, b"Bearer wrong") == (401, "invalid API key")
+    missing, wrong = keys.refusal(Access.USER, None), keys.refusal(Access.USER, b"Bearer wrong")
+    assert missing is not None and (missing.status, missing.message) == (
+        401,
+        "an API key is required (Authorization: Bearer <key>)",
+    )
+    assert wrong is not None and (wrong.status, wrong.message, wrong.headers) == (
+        401,
+        "invalid API key",
+        [(b"www-authenticate", b"Bearer")],
+    )
     assert keys.refusal(Access.USER, b"Bearer user-key") is None
     assert keys.refusal(Access.USER, b"Bearer admin-key") is None
     assert keys.refusal(Access.ADMIN, b"Bearer user-key") is not None

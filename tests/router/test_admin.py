@@ -13,7 +13,7 @@ import httpx
 import ollama
 import pytest
 
-from router.testing import RunningSim, SimConfig, running_sim
+from ollama_sim import RunningSim, SimConfig, running_sim
 from tests.router.harness import RunningRouter, model_map, running_router
 
 ADMIN = {"authorization": "Bearer admin-key"}

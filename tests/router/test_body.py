@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from router.body import ClientGone, Refused, decode_object, model_field, read_body
+from router.edge.body import ClientGone, Refused, decode_object, model_field, read_body
 
 
 def _receiver(*messages: dict[str, Any]) -> Any:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import httpx
 
-from router.relay import SHUTDOWN_MESSAGE
-from router.testing import SimConfig, running_sim
+from ollama_sim import SimConfig, running_sim
+from router.endpoints.relay import SHUTDOWN_MESSAGE
 from tests.router.harness import eventually, model_map
 
 ROOT = Path(__file__).resolve().parents[2]

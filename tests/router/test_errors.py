@@ -1,4 +1,5 @@
-"""Every refusal of ollama-api.md §1 as the router gives it, per endpoint, and failures of the backends.
+"""Every refusal Ollama's handlers give (server/routes.go) as the router gives it, per endpoint, and failures of
+the backends.
 
 The table is the contract: path, body, status, and the exact message Ollama itself would answer with.
 Refusals are decided by the router, so the backends must never see these requests.

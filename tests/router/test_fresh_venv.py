@@ -1,7 +1,8 @@
 """The router's image dependencies are enough: a fresh venv from router/requirements.txt serves requests.
 
 Slow (it installs packages from the registry, ~20 s or more), so it is marked ``fresh_venv``; it copies
-only config/ and router/ (without router/testing), as the image does, and runs the router from there.
+only config/ and router/, as the image does (the simulated Ollama, ollama_sim/, is in neither),
+and runs the router from there.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def _fresh_venv(tmp_path: Path) -> str:
 def test_router_requirements_alone_run_the_router_without_pulumi(tmp_path: Path) -> None:
     python = _fresh_venv(tmp_path)
     app = tmp_path / "app"
-    ignore = shutil.ignore_patterns("__pycache__", "testing")
+    ignore = shutil.ignore_patterns("__pycache__")
     shutil.copytree(ROOT / "config", app / "config", ignore=ignore)
     shutil.copytree(ROOT / "router", app / "router", ignore=ignore)
     no_pulumi = subprocess.run(

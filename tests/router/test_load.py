@@ -14,7 +14,7 @@ import json
 import time
 from pathlib import Path
 
-from router.testing import RunningSim, SimConfig, running_sim
+from ollama_sim import RunningSim, SimConfig, running_sim
 from tests.router.harness import model_map, running_router
 from tests.router.rawhttp import Fetched, fetch
 

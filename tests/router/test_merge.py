@@ -6,7 +6,7 @@ from typing import Any
 
 from config.model_map import RouteTarget
 from config.names import model_key
-from router.merge import instant, lowest_version, merge_models, models_of, openai_models
+from router.endpoints.merge import instant, lowest_version, merge_models, models_of, openai_models
 
 
 def _tag(name: str, modified: str, digest: str = "d") -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from router.admission import BUSY
+from router.balancing.admission import BUSY
 from tests.router.conftest import Fleet, fleet_router
 from tests.router.harness import RunningRouter, eventually
 

@@ -93,7 +93,7 @@ def test_the_router_serves_and_logs_json(tmp_path: Path) -> None:
 
 def test_the_router_imports_neither_pulumi_nor_infra() -> None:
     code = (
-        "import sys, router.__main__, router.app, router.server\n"
+        "import sys, router.__main__, router.runtime.app, router.runtime.server\n"
         "roots = {m.split('.')[0] for m in sys.modules}\n"
         "bad = sorted(roots & {'pulumi', 'infra', 'pulumi_gcp', 'pulumi_kubernetes', 'httpx'})\n"
         "print(bad)\n"

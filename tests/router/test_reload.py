@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from config.model_map import parse_model_map
-from router.testing import SimConfig, running_sim
+from ollama_sim import SimConfig, running_sim
 from tests.router.conftest import Fleet, fleet_router
 from tests.router.harness import RunningRouter, captured_log, eventually, model_map
 

@@ -19,10 +19,10 @@ from typing import Any
 import httpx
 
 from config.model_map import parse_model_map
-from router.resolver import ReplicaResolver, system_resolve
-from router.settings import RouterSettings
-from router.state import FleetState
-from router.testing import RunningSim, SimConfig, running_sim
+from ollama_sim import RunningSim, SimConfig, running_sim
+from router.balancing.resolver import ReplicaResolver, system_resolve
+from router.runtime.settings import RouterSettings
+from router.runtime.state import FleetState
 from tests.router.harness import eventually, running_router
 
 GUARD = 15.0
@@ -115,7 +115,7 @@ def test_re_resolving_adds_and_retires_replicas() -> None:
         state = FleetState(RouterSettings(model_map=Path("m")), parse_model_map(_document(11434)))
         backend = state.backend("pool")
         assert backend is not None and [r.address for r in backend.replicas] == ["localhost:11434"]
-        resolver = ReplicaResolver(state, resolve)
+        resolver = ReplicaResolver(state.backends, 5.0, 10.0, resolve)
         await resolver.refresh([backend])
         kept = backend.replicas[1]
         await resolver.refresh([backend])

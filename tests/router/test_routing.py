@@ -6,7 +6,7 @@ import pytest
 
 from config.model_map import parse_model_map
 from config.names import InvalidModelNameError
-from router.routing import UNROUTED, RoutingTable
+from router.balancing.routing_table import UNROUTED, RoutingTable
 
 DOC = {
     "backends": [{"name": "t4", "url": "http://t4:11434"}, {"name": "l4", "url": "http://l4:11434"}],

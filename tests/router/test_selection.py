@@ -10,10 +10,10 @@ import pytest
 
 from config.model_map import Backend as BackendSpec
 from config.model_map import RouteTarget, parse_model_map
-from router.admission import BUSY, QueueLimits, admit
-from router.backends import Backend, backend_problems
-from router.circuit import CircuitBreaker, CircuitPolicy, CircuitState
-from router.selection import Choice, Unavailable, choices, rank
+from router.balancing.admission import BUSY, QueueLimits, admit
+from router.balancing.backends import Backend, backend_problems
+from router.balancing.circuit import CircuitBreaker, CircuitPolicy, CircuitState
+from router.balancing.selection import Choice, Unavailable, choices, rank
 
 NO_QUEUE = QueueLimits(length=0, wait=1.0)
 

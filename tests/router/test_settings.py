@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from router.settings import SettingsError, load_settings
+from router.runtime.settings import SETTINGS, SettingsError, load_settings, settings_markdown
 
 
 def test_defaults_match_the_design() -> None:
@@ -100,3 +100,31 @@ def test_resilience_defaults() -> None:
 def test_bad_values_name_the_setting(env: dict[str, str], argv: list[str], named: str) -> None:
     with pytest.raises(SettingsError, match=named):
         load_settings(argv, env)
+
+
+START, END = "<!-- router-settings:start -->\n", "<!-- router-settings:end -->"
+
+
+def test_readme_carries_the_current_settings_table() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert START in readme and END in readme, "README.md lost its router-settings markers"
+    table = readme.split(START, 1)[1].split(END, 1)[0]
+    assert table == settings_markdown(), "paste router.runtime.settings.settings_markdown() into README.md"
+
+
+def test_every_setting_is_read_from_its_variable() -> None:
+    variables = [described.env for _, described in SETTINGS]
+    assert len(set(variables)) == len(variables) and all(name.startswith("FLEET_") for name in variables)
+    settings = load_settings([], {"FLEET_MODEL_MAP": "m", "FLEET_QUEUE_WAIT": "7", "FLEET_HOST": "10.0.0.1"})
+    assert (settings.queue_wait, settings.host) == (7.0, "10.0.0.1")
+
+
+def test_keepalive_outlasts_the_google_load_balancer_and_refuses_bad_values() -> None:
+    assert load_settings([], {"FLEET_MODEL_MAP": "m"}).keepalive == 620
+    assert load_settings(["--keepalive", "5"], {"FLEET_MODEL_MAP": "m", "FLEET_KEEPALIVE": "9"}).keepalive == 5
+    assert load_settings([], {"FLEET_MODEL_MAP": "m", "FLEET_KEEPALIVE": "9"}).keepalive == 9
+    for bad in ("0", "-1", "1.5", "forever"):
+        with pytest.raises(SettingsError, match=rf"FLEET_KEEPALIVE: .*{bad!r}"):
+            load_settings([], {"FLEET_MODEL_MAP": "m", "FLEET_KEEPALIVE": bad})
+    with pytest.raises(SettingsError, match="--keepalive"):
+        load_settings(["--keepalive", "soon"], {"FLEET_MODEL_MAP": "m"})

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from config.model_map import parse_model_map
-from router.settings import RouterSettings
-from router.state import FleetState
+from router.runtime.settings import RouterSettings
+from router.runtime.state import FleetState
 
 
 def _doc(l4_url: str) -> dict[str, object]:

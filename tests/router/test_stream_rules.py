@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from router.relay import NDJSON, SSE, final_error_line, stream_format
-from router.routed import is_unload, is_zero_duration
+from router.endpoints.by_model import is_unload, is_zero_duration
+from router.endpoints.relay import NDJSON, SSE, final_error_line, stream_format
 
 
 def test_stream_formats_come_from_the_content_type() -> None:

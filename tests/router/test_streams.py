@@ -11,7 +11,7 @@ import ollama
 import openai
 import pytest
 
-from router.testing import SimConfig, running_sim
+from ollama_sim import SimConfig, running_sim
 from tests.router.conftest import Fleet
 from tests.router.harness import CapturedLog, captured_log, eventually, model_map, running_router
 

@@ -14,8 +14,8 @@ from contextlib import contextmanager
 
 import httpx
 
-from router.settings import load_settings
-from router.testing import SimConfig, running_sim
+from ollama_sim import SimConfig, running_sim
+from router.runtime.settings import load_settings
 from tests.router.harness import model_map, running_router
 from tests.router.rawhttp import Fetched, fetch
 

@@ -11,6 +11,8 @@ import uvloop
 
 from router.upstream import (
     ConnectionPool,
+    FirstByteTimeout,
+    IdleTimeout,
     Timeouts,
     UpstreamConnectError,
     UpstreamProtocolError,
@@ -169,8 +171,8 @@ def test_large_bodies_survive_a_slow_reader() -> None:
     run(main())
 
 
-@pytest.mark.parametrize("phase", ["first byte", "idle"])
-def test_deadlines(phase: str) -> None:
+@pytest.mark.parametrize(("phase", "kind"), [("first byte", FirstByteTimeout), ("idle", IdleTimeout)])
+def test_deadlines(phase: str, kind: type[UpstreamTimeout]) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         if phase == "idle":
@@ -182,8 +184,8 @@ def test_deadlines(phase: str) -> None:
         server, pool, _ = await start(handler)
         with pytest.raises(UpstreamTimeout) as caught:
             await read_all(pool, Timeouts(connect=2.0, first_byte=0.2, idle=0.2))
-        assert caught.value.phase == phase
-        assert caught.value.status == 504
+        assert caught.value.phase == phase and type(caught.value) is kind
+        assert caught.value.status == 504 and caught.value.reason == "timeout"
         assert pool.idle_count == 0 and pool.lent_count in (0, 1)
         await pool.aclose()
         server.close()

@@ -9,7 +9,7 @@ import ollama
 import openai
 import pytest
 
-from router.testing import RunningSim, SimConfig, running_sim
+from ollama_sim import RunningSim, SimConfig, running_sim
 
 MODELS = ("llama3.2:3b", "qwen2.5:7b", "nomic-embed-text:latest")
 TOKENS = 8

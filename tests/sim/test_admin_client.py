@@ -1,4 +1,4 @@
-"""Model management through the ``ollama`` client: pull, push, create, copy, delete, blobs (§1a)."""
+"""Model management through the ``ollama`` client: pull, push, create, copy, delete, blobs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Error statuses and wording exactly as Ollama and gin give them (§1a, §1b, §5)."""
+"""Error statuses and wording exactly as Ollama and gin give them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import ollama
 import openai
 import pytest
 
-from router.testing import RunningSim
+from ollama_sim import RunningSim
 
 EMBEDDER = "nomic-embed-text"
 ASK = [{"role": "user", "content": "x"}]

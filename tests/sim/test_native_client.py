@@ -1,4 +1,4 @@
-"""The native read and inference routes, driven by the official ``ollama`` client (ollama-api.md §1a, §3)."""
+"""The native read and inference routes, driven by the official ``ollama`` client."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import httpx
 import ollama
 
-from router.testing import RunningSim
+from ollama_sim import RunningSim
 from tests.sim.conftest import MODELS, TOKENS
 
 HELLO = [{"role": "user", "content": "Say hello"}]

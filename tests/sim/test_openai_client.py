@@ -1,4 +1,4 @@
-"""The ``/v1`` routes through the official ``openai`` client (ollama-api.md §1b, §4b)."""
+"""The ``/v1`` routes through the official ``openai`` client."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletionMessageParam
 
-from router.testing import RunningSim
+from ollama_sim import RunningSim
 from tests.sim.conftest import MODELS, TOKENS
 
 HELLO: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Say hello"}]

@@ -13,7 +13,7 @@ import httpx
 import ollama
 import pytest
 
-from router.testing import RunningSim, SimConfig, SimulatedOllama, running_sim
+from ollama_sim import RunningSim, SimConfig, SimulatedOllama, running_sim
 
 
 def _raw_exchange(port: int, payload: bytes, until: bytes, timeout: float = 5.0) -> bytes:
@@ -128,7 +128,7 @@ def test_async_use_inside_an_existing_loop() -> None:
 
 
 def test_cli_serves_until_sigterm() -> None:
-    command = [sys.executable, "-m", "router.testing", "--name", "cli", "--port", "0", "--models", "llama3.2:3b"]
+    command = [sys.executable, "-m", "ollama_sim", "--name", "cli", "--port", "0", "--models", "llama3.2:3b"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
         try:
             assert process.stdout is not None

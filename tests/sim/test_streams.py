@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from router.testing import RunningSim, SimConfig, running_sim
+from ollama_sim import RunningSim, SimConfig, running_sim
 from tests.sim.conftest import MODELS, TOKENS
 
 CHAT = {"model": "llama3.2:3b", "messages": [{"role": "user", "content": "Tell me a story"}]}

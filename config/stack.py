@@ -29,6 +29,14 @@ DnsLabel = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_
 GkeName = Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]*[a-z0-9])?$", max_length=40)]
 Quantity = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$")]
 DriverVersion = Annotated[str, Field(pattern=r"^[0-9]{3}\.[0-9]{1,3}(\.[0-9]{1,3})?$", description="e.g. 570.124.06")]
+DriverPin = Annotated[
+    str,
+    Field(
+        pattern=r"^([0-9]{3}\.[0-9]{1,3}(\.[0-9]{1,3})?|R[0-9]{3})$",
+        description="An exact build (570.124.06: Ubuntu nodes, existing clusters) or a branch (R570: COS nodes, "
+        "which install the newest build of that branch published for the node's COS image).",
+    ),
+]
 Zone = Annotated[str, Field(pattern=r"^[a-z]+-[a-z]+[0-9]+-[a-z]$", description="e.g. us-central1-a")]
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 Cidr = Annotated[str, Field(pattern=r"^[0-9a-fA-F:.]+/[0-9]{1,3}$")]
@@ -102,7 +110,7 @@ class PoolSpec(CamelModel):
     machine_type: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]*-[a-z0-9-]+$")] | None = None
     zones: list[Zone] = Field(default_factory=list)
     node_image: Literal["COS_CONTAINERD", "UBUNTU_CONTAINERD"] = "COS_CONTAINERD"
-    driver: DriverVersion | None = None
+    driver: DriverPin | None = None
     nodes: NodeRange = NodeRange()
     spot: bool = False
     disk_size_gb: Annotated[int, Field(ge=30)] = 100

@@ -163,7 +163,9 @@ def test_cos_pools_pin_with_version_flag_and_ubuntu_pools_with_env(dev: tuple[St
         if pool.node_image == "COS_CONTAINERD":
             assert installer["image"] == "cos-nvidia-installer:fixed"
             script = installer["command"][-1]
-            assert f"/cos-gpu-installer install --version={pool.driver}\n" in script
+            assert pool.driver is not None and pool.driver.startswith("R")
+            assert '/cos-gpu-installer install --version="$build"\n' in script
+            assert f"^{pool.driver[1:]}" in script, "the build is chosen from the pinned branch"
             assert "lsmod" not in script
             assert "NVIDIA_DRIVER_VERSION" not in env_of(installer)
         else:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from config.drivers import branch, is_branch_pin, is_official_image, official_min_driver, version_tuple
 from config.errors import ConfigError, Problem
 from config.gpu_catalog import GPU_CATALOG, GpuInfo, gpu_info
+from config.memory import memory_problems
 from config.names import model_key
 from config.naming import SYSTEM_POOL
 from config.node_rules import driver_pin_problems, spot_zone_problems
@@ -168,6 +169,7 @@ def pool_problems(pool: PoolSpec, index: int, *, gke: bool) -> Iterator[Problem]
     yield from _model_problems(pool, at)
     yield from _volume_problems(pool, at)
     yield from _env_problems(pool, at)
+    yield from memory_problems(pool, at)
     if gke:
         yield from _gke_pool_problems(pool, at)
         yield from spot_zone_problems(pool, at)

@@ -92,7 +92,10 @@ class OllamaSpec(CamelModel):
     )
     access_mode: Literal["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany", "ReadOnlyMany"] = "ReadWriteOnce"
     cpu: Quantity = "2"
-    memory: Quantity = "8Gi"
+    memory: Quantity | None = Field(
+        default=None,
+        description="Memory request and limit per replica; default: derived from the models (config/memory.py).",
+    )
     env: dict[EnvName, str] = Field(default_factory=dict)
 
     @field_validator("models")

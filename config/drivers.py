@@ -42,6 +42,12 @@ COS_INSTALLER_SOURCE = (
 """Where the COS installer's ``--version`` semantics are defined (default, ``latest``, or one published build)."""
 
 
+UBUNTU_PINS = {525: "525.105.17", 535: "535.161.07", 550: "550.90.12", 570: "570.124.06"}
+"""The exact build Google's Ubuntu installer pins for each branch: ``NVIDIA_DRIVER_VERSION`` in
+GoogleCloudPlatform/container-engine-accelerators
+``nvidia-driver-installer/ubuntu/daemonset-preloaded-R<branch>.yaml``."""
+
+
 def is_branch_pin(pin: str) -> bool:
     """Whether ``pin`` names a driver branch (``R570``) rather than one exact build (``570.124.06``)."""
     return pin.startswith(BRANCH_PREFIX)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from config.drivers import COS_IMAGE, COS_INSTALLER_SOURCE, branch, branch_pin, is_branch_pin
+from config.drivers import COS_IMAGE, COS_INSTALLER_SOURCE, UBUNTU_PINS, branch, branch_pin, is_branch_pin
 from config.errors import Problem
 from config.stack import PoolSpec
 
@@ -37,13 +37,15 @@ def driver_pin_problems(pool: PoolSpec, at: str, *, gke: bool) -> Iterator[Probl
         yield Problem(
             f"{at}.driver",
             f"{driver!r} is a branch, but {where}",
-            f'pin an exact build of that branch, e.g. driver: "{_EXAMPLE_BUILDS.get(branch(driver), "570.124.06")}"'
-            + (", or use nodeImage: COS_CONTAINERD to keep the branch" if gke else ""),
+            _exact_fix(driver) + (", or use nodeImage: COS_CONTAINERD to keep the branch" if gke else ""),
         )
 
 
-_EXAMPLE_BUILDS = {470: "470.256.02", 535: "535.161.07", 550: "550.90.12", 570: "570.124.06", 580: "580.95.05"}
-"""Known exact builds per branch, for fixes only (the Ubuntu installer's R535/R550/R570 pins upstream)."""
+def _exact_fix(driver: str) -> str:
+    known = UBUNTU_PINS.get(branch(driver))
+    if known is not None:
+        return f'pin an exact build of that branch, e.g. driver: "{known}" (Google\'s Ubuntu pin for {driver})'
+    return f"pin an exact {driver} build from NVIDIA's driver archive (https://www.nvidia.com/en-us/drivers/)"
 
 
 def spot_zone_problems(pool: PoolSpec, at: str) -> Iterator[Problem]:

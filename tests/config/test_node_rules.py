@@ -36,9 +36,12 @@ def test_a_branch_on_ubuntu_is_refused_with_an_exact_build_as_the_fix() -> None:
 
 def test_existing_clusters_pin_exact_builds() -> None:
     data = stack_data("home")
+    _pool(data, "l4")["driver"] = "R570"
+    (problem,) = at(refused(data), "pools[2].driver")
+    assert '"570.124.06"' in problem.fix and "COS" not in problem.fix
     _pool(data, "l4")["driver"] = "R580"
     (problem,) = at(refused(data), "pools[2].driver")
-    assert '"580.95.05"' in problem.fix and "COS" not in problem.fix
+    assert "exact R580 build" in problem.fix
 
 
 def test_a_branch_is_still_checked_against_the_gpu_and_the_image() -> None:

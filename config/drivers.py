@@ -36,9 +36,7 @@ _OFFICIAL = re.compile(
 
 COS_IMAGE = "COS_CONTAINERD"
 BRANCH_PREFIX = "R"
-COS_INSTALLER_SOURCE = (
-    "https://cos.googlesource.com/cos/tools/+/refs/heads/master/src/cmd/cos_gpu_installer/internal/commands/install.go"
-)
+COS_INSTALLER_SOURCE = "cos.googlesource.com/cos/tools src/cmd/cos_gpu_installer/internal/commands/install.go"
 """Where the COS installer's ``--version`` semantics are defined (default, ``latest``, or one published build)."""
 
 

@@ -51,6 +51,7 @@ UNSIZED_MODEL_MIB = 1024
 """Estimate for a CPU pool's model whose tag names no size (``nomic-embed-text``, ``all-minilm``)."""
 MIB_PER_GIB = 1024
 
+_WHOLE_NUMBER = re.compile(r"^-?[0-9]+$")
 _SIZE_TAG = re.compile(r":(?:[a-z0-9.-]*-)?(\d+(?:\.\d+)?)b(?:-|$)")
 
 
@@ -85,7 +86,7 @@ def cache_mib(pool: PoolSpec) -> int:
     configured = pool.ollama.env.get(CACHE_RAM_ENV)
     if configured is None:
         return FLEET_CACHE_MIB
-    value = int(configured) if configured.lstrip("-").isdigit() else LLAMA_DEFAULT_CACHE_MIB
+    value = int(configured) if _WHOLE_NUMBER.match(configured) else LLAMA_DEFAULT_CACHE_MIB
     return LLAMA_DEFAULT_CACHE_MIB if value < 0 else value
 
 
@@ -126,7 +127,7 @@ def quantity_mib(quantity: str) -> float:
 def memory_problems(pool: PoolSpec, at: str) -> Iterator[Problem]:
     """An explicit ``ollama.memory`` below the rule's floor would let the kernel kill a runner mid-answer."""
     configured = pool.ollama.env.get(CACHE_RAM_ENV)
-    if configured is not None and not configured.lstrip("-").isdigit():
+    if configured is not None and not _WHOLE_NUMBER.match(configured):
         yield Problem(
             f"{at}.ollama.env.{CACHE_RAM_ENV}",
             f"must be a whole number of MiB (-1: no limit, 0: off), got {configured!r}",

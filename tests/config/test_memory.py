@@ -69,6 +69,7 @@ def test_cpu_pools_also_hold_the_weights() -> None:
 
 def test_a_cache_size_that_is_not_a_number_is_refused() -> None:
     data = stack_data()
-    _pool(data, "t4")["ollama"]["env"]["LLAMA_ARG_CACHE_RAM"] = "1GiB"
-    (problem,) = at(refused(data), "pools[0].ollama.env.LLAMA_ARG_CACHE_RAM")
-    assert "whole number of MiB" in problem.message
+    for bad in ("1GiB", "--5"):
+        _pool(data, "t4")["ollama"]["env"]["LLAMA_ARG_CACHE_RAM"] = bad
+        (problem,) = at(refused(data), "pools[0].ollama.env.LLAMA_ARG_CACHE_RAM")
+        assert "whole number of MiB" in problem.message

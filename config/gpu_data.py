@@ -55,6 +55,10 @@ SKY_N1 = (
     "https://cloud.google.com/compute/docs/gpus)"
 )
 SKY_FIXED = "skypilot-org/skypilot sky/catalog/gcp_catalog.py (_ACC_INSTANCE_TYPE_DICTS)"
+COS_INSTALLER_K80 = (
+    "cos.googlesource.com/cos/tools src/cmd/cos_gpu_installer/internal/commands/install.go (--version help: "
+    "R470 is the last driver family supporting K80; above it the installer falls back to an R470 build)"
+)
 M40_SPECS = "https://sysrqmts.com/it/gpus/compare/nvidia-tesla-m40-vs-nvidia-tesla-m40-24-gb"
 M60_SPECS = "https://sysrqmts.com/pt/gpus/compare/nvidia-tesla-m40-vs-nvidia-tesla-m60"
 
@@ -192,7 +196,7 @@ GPUS: tuple[GpuInfo, ...] = (
         placement=_n1((1, 2, 4, 8)),
         default=None,
         min_branch=Fact(340, _note(NV_MATRIX, "estimate: the K80 shipped in 2014, in the R340 era"), verified=False),
-        max_branch=Fact(470, _note(NV_MATRIX, "Kepler 3.5/3.7: last driver R470")),
+        max_branch=Fact(470, _src(_note(NV_MATRIX, "Kepler 3.5/3.7: last driver R470"), COS_INSTALLER_K80)),
     ),
     _gpu(
         "nvidia-tesla-m40",

@@ -12,11 +12,13 @@ from collections.abc import Iterator
 from config.amd_data import AMD_CATALOG, amd_info
 from config.amd_rules import amd_pool_problems
 from config.cluster_rules import maintenance_problems, router_placement_problems
-from config.drivers import branch, is_official_image, official_min_driver, version_tuple
+from config.drivers import branch, is_branch_pin, is_official_image, official_min_driver, version_tuple
 from config.errors import ConfigError, Problem
 from config.gpu_catalog import GPU_CATALOG, GpuInfo, gpu_info
+from config.memory import memory_problems
 from config.names import model_key
 from config.naming import SYSTEM_POOL
+from config.node_rules import driver_pin_problems, spot_zone_problems
 from config.stack import PoolSpec, StackConfig, TlsSpec
 
 SHARED_CORE = frozenset({"f1-micro", "g1-small"})
@@ -172,8 +174,10 @@ def pool_problems(pool: PoolSpec, index: int, *, gke: bool) -> Iterator[Problem]
     yield from _model_problems(pool, at)
     yield from _volume_problems(pool, at)
     yield from _env_problems(pool, at)
+    yield from memory_problems(pool, at)
     if gke:
         yield from _gke_pool_problems(pool, at)
+        yield from spot_zone_problems(pool, at)
     elif not pool.node_selector:
         yield Problem(
             f"{at}.nodeSelector",
@@ -261,6 +265,7 @@ def _gpu_problems(pool: PoolSpec, info: GpuInfo, at: str, *, gke: bool) -> Itera
     if pool.driver is None:
         yield Problem(f"{at}.driver", "a GPU pool needs a pinned driver version", 'e.g. driver: "570.124.06"')
         return
+    yield from driver_pin_problems(pool, at, gke=gke)
     yield from _branch_problems(pool.driver, info, at)
     yield from _image_driver_problems(pool, info, at)
 
@@ -325,7 +330,7 @@ def _image_driver_problems(pool: PoolSpec, info: GpuInfo, at: str) -> Iterator[P
                 f"{image!r} is not an official ollama/ollama image, so its driver floor is unknown",
                 "set ollama.minDriver to the oldest driver the image supports (e.g. 470.42.01 for a CUDA 11.4 build)",
             )
-        elif version_tuple(driver) < version_tuple(floor):
+        elif _below(driver, floor):
             yield Problem(f"{at}.driver", f"{driver} is below the image's minDriver {floor}", f"pin {floor} or newer")
         return
     if info.compute_capability.verified and capability < (5, 0):
@@ -342,6 +347,13 @@ def _image_driver_problems(pool: PoolSpec, info: GpuInfo, at: str) -> Iterator[P
             f"official Ollama images need driver R{needed}+ on {info.key}, got {driver}",
             f"pin an R{needed} or newer driver such as 570.124.06",
         )
+
+
+def _below(driver: str, floor: str) -> bool:
+    """Whether a pin is older than an image's floor; a branch pin is compared by branch, its only promise."""
+    if is_branch_pin(driver):
+        return branch(driver) < branch(floor)
+    return version_tuple(driver) < version_tuple(floor)
 
 
 def _one_of(names: list[str]) -> str:

@@ -29,6 +29,14 @@ DnsLabel = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_
 GkeName = Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]*[a-z0-9])?$", max_length=40)]
 Quantity = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$")]
 DriverVersion = Annotated[str, Field(pattern=r"^[0-9]{3}\.[0-9]{1,3}(\.[0-9]{1,3})?$", description="e.g. 570.124.06")]
+DriverPin = Annotated[
+    str,
+    Field(
+        pattern=r"^([0-9]{3}\.[0-9]{1,3}(\.[0-9]{1,3})?|R[0-9]{3})$",
+        description="An exact build (570.124.06: Ubuntu nodes, existing clusters) or a branch (R570: COS nodes, "
+        "which install the newest build of that branch published for the node's COS image).",
+    ),
+]
 Zone = Annotated[str, Field(pattern=r"^[a-z]+-[a-z]+[0-9]+-[a-z]$", description="e.g. us-central1-a")]
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 Cidr = Annotated[str, Field(pattern=r"^[0-9a-fA-F:.]+/[0-9]{1,3}$")]
@@ -88,7 +96,10 @@ class OllamaSpec(CamelModel):
         default="ReadWriteOnce", description="Access mode of the volumes (several replicas on one claim need Many)."
     )
     cpu: Quantity = Field(default="2", description="CPU each Ollama container requests.")
-    memory: Quantity = Field(default="8Gi", description="Memory each Ollama container requests.")
+    memory: Quantity | None = Field(
+        default=None,
+        description="Memory request and limit per replica; default: derived from the models and their runners.",
+    )
     env: dict[EnvName, str] = Field(
         default_factory=dict, description="Ollama's environment, e.g. OLLAMA_KEEP_ALIVE, OLLAMA_NUM_PARALLEL."
     )
@@ -117,8 +128,9 @@ class PoolSpec(CamelModel):
     node_image: Literal["COS_CONTAINERD", "UBUNTU_CONTAINERD"] = Field(
         default="COS_CONTAINERD", description="GKE node image; it decides how the driver is installed."
     )
-    driver: DriverVersion | None = Field(
-        default=None, description="Pinned NVIDIA driver, e.g. 570.124.06: installed (GKE) or verified (existing)."
+    driver: DriverPin | None = Field(
+        default=None,
+        description="Pinned NVIDIA driver: a branch such as R570 on COS, an exact build such as 570.124.06 elsewhere.",
     )
     nodes: NodeRange = Field(default=NodeRange(), description="GKE autoscaling bounds of the whole pool.")
     spot: bool = Field(default=False, description="GKE Spot VMs: cheaper, may be reclaimed at any time.")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from config.amd_data import amd_info
 from config.derive import derive_model_map
 from config.gpu_catalog import gpu_info
+from config.memory import effective_memory, memory_plan
+from config.node_generation import gke_node_pool_name
 from config.stack import GkeClusterSpec, PoolSpec, StackConfig
 
 
@@ -20,7 +22,10 @@ def _placement(stack: StackConfig, pool: PoolSpec) -> str:
     if stack.is_gke:
         machine = pool.effective_machine_type
         spot = ", spot" if pool.spot else ""
-        return f"{machine} in {','.join(pool.zones)} ({pool.nodes.min}-{pool.nodes.max} nodes{spot})"
+        return (
+            f"node pool {gke_node_pool_name(pool)}: {machine} in {','.join(pool.zones)} "
+            f"({pool.nodes.min}-{pool.nodes.max} nodes{spot})"
+        )
     return "nodes " + ",".join(f"{k}={v}" for k, v in pool.node_selector.items())
 
 
@@ -46,6 +51,11 @@ def summarize(stack: StackConfig, title: str) -> str:
         driver = f"driver {pool.driver}" if pool.driver else "host ROCm" if amd_info(pool.gpu) else "no driver"
         lines.append(f"  {pool.name:<8} {_gpu_text(pool)}, {driver}, {_placement(stack, pool)}")
         lines.append(f"           {pool.ollama.image} × {pool.ollama.replicas}: {', '.join(pool.ollama.models)}")
+        plan = memory_plan(pool)
+        lines.append(
+            f"           memory {effective_memory(pool)} per replica ({plan.runners} runner(s), "
+            f"{plan.cache_mib} MiB prompt cache each; floor {plan.floor})"
+        )
     model_map = derive_model_map(stack)
     lines += ["", "routes:"]
     for route in model_map.routes:

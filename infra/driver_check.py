@@ -47,24 +47,42 @@ if [ -z "$loaded" ]; then
   echo "driver-check: FAIL: no NVIDIA driver is loaded on this node; the pool is pinned to $want" >&2
   exit 1
 fi
-if [ "$loaded" != "$want" ]; then
+case "$want" in
+  R*) matches="$([ "${loaded%%.*}" = "${want#R}" ] && echo yes || echo no)" ;;
+  *) matches="$([ "$loaded" = "$want" ] && echo yes || echo no)" ;;
+esac
+if [ "$matches" != yes ]; then
   echo "driver-check: FAIL: this node runs NVIDIA driver $loaded, the pool is pinned to $want" >&2
   echo "driver-check: replace the node (or reinstall the pinned driver on it) so it boots with $want" >&2
   exit 1
 fi
-echo "driver-check: OK: NVIDIA driver $loaded is the pin"
+echo "driver-check: OK: NVIDIA driver $loaded is the pin $want"
 """
 
 
 def cos_install_script(pin: str) -> str:
-    """Install exactly ``pin`` with the preloaded COS installer, unless the pin is what is already loaded."""
+    """Install the newest build of branch ``pin`` (``R570``) published for this node's COS image.
+
+    ``cos-gpu-installer list`` prints one published build per line, the default one marked
+    ``[default]`` (cos.googlesource.com/cos/tools ``src/cmd/cos_gpu_installer/internal/commands/list.go``);
+    ``install --version=<build>`` installs one of them. A branch with no build for this image fails here
+    with the builds that exist, instead of looping on a download that cannot succeed.
+    """
+    major = pin.removeprefix("R")
     return f"""set -eu
-if [ -r {VERSION_FILE} ] && grep -q " {pin} " {VERSION_FILE}; then
-  echo "driver-installer: NVIDIA {pin} is already loaded"
+if [ -r {VERSION_FILE} ] && grep -Eq " {major}\\.[0-9.]+ " {VERSION_FILE}; then
+  echo "driver-installer: an NVIDIA {pin} driver is already loaded"
   exit 0
 fi
-echo "driver-installer: installing NVIDIA {pin}"
-/cos-gpu-installer install --version={pin}
+published="$(/cos-gpu-installer list | awk '{{print $1}}')"
+build="$(printf '%s\\n' "$published" | grep -E '^{major}\\.[0-9.]+$' | sort -t. -k2,2n -k3,3n | tail -n 1)"
+if [ -z "$build" ]; then
+  echo "driver-installer: FAIL: no {pin} build is published for this node's COS image; it has:" >&2
+  printf '%s\\n' "$published" >&2
+  exit 1
+fi
+echo "driver-installer: installing NVIDIA $build, the newest {pin} build for this COS image"
+/cos-gpu-installer install --version="$build"
 chmod 755 /root/home/kubernetes/bin/nvidia
 """
 

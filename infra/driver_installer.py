@@ -1,19 +1,24 @@
 """DriverInstaller: one DaemonSet per GPU pool that puts the pool's pinned NVIDIA driver on its nodes.
 
 Upstream's installer DaemonSets are cluster-wide and skip any node that already has a module loaded;
-these are per pool (pool label and ``cloud.google.com/gke-nodepool``), install one exact version (COS:
-``cos-gpu-installer install --version=<pin>``; Ubuntu: ``NVIDIA_DRIVER_VERSION=<pin>``) and fail loudly
-when a node runs anything else. On an existing cluster the host owns its driver, so the same DaemonSet
-only verifies it. They live in their own namespace because they need hostPath and privilege, which the
-workload namespace does not allow; ``pulumi up`` does not wait for them (GPU nodes may not exist yet).
+these are per pool (the pool's node selector), install what the pool pins (COS: the newest published
+build of the pinned branch; Ubuntu: ``NVIDIA_DRIVER_VERSION=<build>``) and fail loudly when a node runs
+anything else. On an existing cluster the host owns its driver, so the same DaemonSet only verifies it.
+They live in their own namespace because they need hostPath and privilege, which the workload namespace
+does not allow; ``pulumi up`` does not wait for them (GPU nodes may not exist yet).
 
 Least privilege per cluster kind: the namespace enforces Pod Security ``privileged`` only where an
 installer runs (GKE); a verifier-only namespace (existing cluster) enforces ``restricted``. Network: the
-namespace denies everything but DNS; an installer may reach the internet on 443, because the preloaded
-installers download the driver (COS from Google's ``cos-tools`` bucket, Ubuntu the pinned ``.run``
-release) — and nothing else: not the metadata server, not the cluster. The COS installer runs in the
-node's network namespace (``hostNetwork``, as upstream runs it), where pod NetworkPolicies do not apply;
-the Ubuntu installer and every verifier are held by them.
+namespace denies everything but DNS. Installers run in the node's network namespace, as upstream runs
+the COS one, because the Ubuntu installer needs plain-HTTP apt mirrors and the metadata server besides
+NVIDIA's downloads (see :func:`infra.driver_pod.install_spec`); pod NetworkPolicies do not apply there.
+Verifiers are held by them and reach nothing.
+
+Priority: every driver pod runs as ``system-node-critical``, as Google's installer DaemonSets do. GKE
+admits that class outside ``kube-system`` only within a ResourceQuota scoped to it
+(https://kubernetes.io/docs/concepts/policy/resource-quotas/#limit-priority-class-consumption-by-default;
+GKE ships such a limit, quota ``gcp-critical-pods`` in ``kube-system``), so the namespace gets one sized
+for every GPU node the pools may run, twice over for a node pool replaced beside its successor.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import pulumi_kubernetes as k8s
 from config.naming import POOL_LABEL, driver_namespace
 from config.stack import PoolSpec
 from infra import driver_pod, network_policy
+from infra.driver_pod import PRIORITY_CLASS
 from infra.k8s_helpers import (
     app_labels,
     checkov_skips,
@@ -82,11 +88,32 @@ class DriverInstaller(pulumi.ComponentResource):
         )
         self.namespace = namespace.metadata.apply(lambda m: str(m.name))
         network_policy.namespace_baseline(f"{name}-namespace", self.namespace, pulumi.ResourceOptions(parent=self))
+        if args.install:
+            self._critical_quota(name, args.pools)
         self.daemon_sets = {
             entry.pool.name: self._daemon_set(name, entry, args.install) for entry in args.pools if entry.pool.driver
         }
         self.register_outputs(
             {"namespace": self.namespace, "daemonSets": {pool: ds.id for pool, ds in self.daemon_sets.items()}}
+        )
+
+    def _critical_quota(self, name: str, pools: Sequence[DriverPool]) -> k8s.core.v1.ResourceQuota:
+        """Lets GKE admit ``system-node-critical`` driver pods here: one per node, old and new node pool alike."""
+        nodes = sum(entry.pool.nodes.max for entry in pools)
+        return k8s.core.v1.ResourceQuota(
+            f"{name}-critical-pods",
+            metadata=meta("critical-pods", self.namespace, app_labels("ollama-fleet", "drivers")),
+            spec=k8s.core.v1.ResourceQuotaSpecArgs(
+                hard={"pods": str(max(2 * nodes, 1))},
+                scope_selector=k8s.core.v1.ScopeSelectorArgs(
+                    match_expressions=[
+                        k8s.core.v1.ScopedResourceSelectorRequirementArgs(
+                            scope_name="PriorityClass", operator="In", values=[PRIORITY_CLASS]
+                        )
+                    ]
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _daemon_set(self, name: str, entry: DriverPool, install: bool) -> k8s.apps.v1.DaemonSet:
@@ -96,15 +123,6 @@ class DriverInstaller(pulumi.ComponentResource):
         spec = driver_pod.install_spec(pool, placement) if install else driver_pod.verify_spec(pool, placement)
         skips = {**driver_pod.skips(pool, install), **image_skips(driver_pod.images(pool, install))}
         annotations = {**slow_workload_annotations(), **checkov_skips(skips)}
-        if install:
-            network_policy.egress_policy(
-                f"{name}-{pool.name}-egress",
-                self.namespace,
-                labels,
-                ports=[network_policy.port(network_policy.HTTPS_PORT)],
-                destinations=[network_policy.internet()],
-                opts=pulumi.ResourceOptions(parent=self),
-            )
         return k8s.apps.v1.DaemonSet(
             f"{name}-{pool.name}",
             metadata=meta(f"nvidia-driver-{pool.name}", self.namespace, labels, annotations),

@@ -49,11 +49,11 @@ INSTALL_SKIPS = {
     "CKV_K8S_28": KERNEL_MODULE,
     "CKV_K8S_37": KERNEL_MODULE,
     "CKV_K8S_15": "the installer image is preloaded on GKE node images and is in no registry",
+    "CKV_K8S_19": "the installer reaches what it downloads through the node's own network, as the node does",
 }
-COS_SKIPS = {
-    "CKV_K8S_17": "the preloaded COS installer expects the host PID namespace, as upstream runs it",
-    "CKV_K8S_19": "the preloaded COS installer expects the host network namespace, as upstream runs it",
-}
+COS_SKIPS = {"CKV_K8S_17": "the preloaded COS installer expects the host PID namespace, as upstream runs it"}
+PRIORITY_CLASS = "system-node-critical"
+"""As Google's installer DaemonSets: a node's driver outranks every workload that needs it."""
 
 
 def skips(pool: PoolSpec, install: bool) -> dict[str, str]:
@@ -108,14 +108,25 @@ def _installer(pool: PoolSpec) -> k8s.core.v1.ContainerArgs:
 
 
 def install_spec(pool: PoolSpec, placement: PoolPlacement) -> k8s.core.v1.PodSpecArgs:
-    """GKE: precheck, install the pin, verify; only on this pool's nodes and never on GKE-managed drivers."""
+    """GKE: precheck, install the pin, verify; only on this pool's nodes and never on GKE-managed drivers.
+
+    Both installers run in the node's network namespace. COS's expects it (Google's COS DaemonSet sets
+    ``hostNetwork``). Ubuntu's installs the node's kernel headers with ``apt-get`` over plain HTTP
+    from the node's mirrors, downloads the driver from NVIDIA over HTTPS
+    (container-engine-accelerators ``nvidia-driver-installer/ubuntu/entrypoint.sh``), and newer builds
+    read the metadata server, which a pod reaches by another path under GKE's metadata server; Google
+    runs it in ``kube-system`` under no NetworkPolicy at all. The node's own network is the one place
+    where all of that is known to work. A pod policy would not be a boundary anyway: the container is
+    privileged and mounts the host's root.
+    """
     pin = pool.driver or ""
     cos = pool.node_image == "COS_CONTAINERD"
     return k8s.core.v1.PodSpecArgs(
         node_selector=placement.node_selector,
         affinity=required_affinity([(GKE_DRIVER_LABEL, "DoesNotExist", [])]),
         tolerations=placement.tolerations(),
-        host_network=cos or None,
+        priority_class_name=PRIORITY_CLASS,
+        host_network=True,
         host_pid=cos or None,
         automount_service_account_token=False,
         security_context=pod_security(),
@@ -135,6 +146,7 @@ def verify_spec(pool: PoolSpec, placement: PoolPlacement) -> k8s.core.v1.PodSpec
     return k8s.core.v1.PodSpecArgs(
         node_selector=placement.node_selector,
         tolerations=placement.tolerations(),
+        priority_class_name=PRIORITY_CLASS,
         automount_service_account_token=False,
         security_context=pod_security(user=check.NOBODY),
         init_containers=[verify],

@@ -1,7 +1,10 @@
 """GpuNodePool: the nodes of one pool, and the placement that keeps that pool's pods on them.
 
 On GKE it is one node pool per GPU type (or a plain CPU pool), labelled and tainted
-``ollama-fleet/pool=<name>:NO_SCHEDULE`` so nothing else lands there. Its accelerator is declared with
+``ollama-fleet/pool=<name>:NO_SCHEDULE`` so nothing else lands there. Its name carries the generation of
+what its nodes boot with (:mod:`config.node_generation`): a new driver pin, node image, machine type or
+accelerator renames it, and Pulumi replaces it create-before-delete, so the new nodes exist before the
+workloads move to them and the old pool goes last (see ``docs/upgrades.md``). Its accelerator is declared with
 ``gpu_driver_version = INSTALLATION_DISABLED``: since GKE 1.30.1-gke.1156000 leaving it unset installs
 GKE's default driver, and this stack's :class:`~infra.driver_installer.DriverInstaller` must be the only
 thing that puts a driver on these nodes. On an existing cluster the pool creates nothing: it is the
@@ -19,7 +22,7 @@ import pulumi_gcp as gcp
 from config.naming import POOL_LABEL
 from config.stack import PoolSpec
 from infra import gke
-from infra.placement import PoolPlacement, existing_placement, gke_placement
+from infra.placement import PoolPlacement, existing_placement, gke_node_labels, gke_placement
 
 DRIVER_INSTALLATION_DISABLED = "INSTALLATION_DISABLED"
 
@@ -54,16 +57,18 @@ class GpuNodePool(pulumi.ComponentResource):
             self.placement = existing_placement(pool)
         else:
             self.placement = gke_placement(pool)
-            self.node_pool = self._node_pool(name, pool, args.gke)
+            self.node_pool = self._node_pool(name, pool, self.placement, args.gke)
             self.node_pool_name = self.node_pool.name
         self.register_outputs({"nodePool": self.node_pool_name, "nodeSelector": self.placement.node_selector})
 
-    def _node_pool(self, name: str, pool: PoolSpec, base: gke.GkeBase) -> gcp.container.NodePool:
+    def _node_pool(
+        self, name: str, pool: PoolSpec, placement: PoolPlacement, base: gke.GkeBase
+    ) -> gcp.container.NodePool:
         machine = pool.effective_machine_type
         assert machine is not None, "config.rules refuses a GKE pool without a machine type"
         return gcp.container.NodePool(
             f"{name}-nodes",
-            name=pool.name,
+            name=placement.gke_node_pool,
             cluster=base.cluster.name,
             location=base.location,
             node_locations=list(pool.zones),
@@ -80,14 +85,15 @@ class GpuNodePool(pulumi.ComponentResource):
                 image_type=pool.node_image,
                 disk_size_gb=pool.disk_size_gb,
                 account_email=base.node_account_email,
-                labels={POOL_LABEL: pool.name},
+                labels=gke_node_labels(pool),
                 taints=[
                     gcp.container.NodePoolNodeConfigTaintArgs(key=POOL_LABEL, value=pool.name, effect="NO_SCHEDULE")
                 ],
                 accelerators=self._accelerators(pool),
                 spot=pool.spot,
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(base.node_roles)),
+            # A new generation is a new name: create it beside the old pool, delete the old one last.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(base.node_roles), delete_before_replace=False),
         )
 
     @staticmethod

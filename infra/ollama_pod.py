@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pulumi_kubernetes as k8s
 
+from config.memory import effective_memory, memory_plan
 from config.naming import OLLAMA_PORT
 from config.stack import PoolSpec
 from infra import driver_check, model_pull
@@ -46,8 +47,9 @@ def _mounts() -> list[k8s.core.v1.VolumeMountArgs]:
 
 
 def server_env(pool: PoolSpec) -> dict[str, str]:
-    """The pool's ``OLLAMA_*`` settings; listening address and model store are the stack's to decide."""
+    """The pool's ``OLLAMA_*`` settings, the memory rule's bounds, and the stack's address and model store."""
     return {
+        **memory_plan(pool).env,
         **pool.ollama.env,
         "OLLAMA_HOST": f"0.0.0.0:{OLLAMA_PORT}",
         "OLLAMA_MODELS": MODELS_DIR,
@@ -84,7 +86,7 @@ def _server_container(pool: PoolSpec) -> k8s.core.v1.ContainerArgs:
         image_pull_policy=pull_policy(pool.ollama.image),
         ports=[k8s.core.v1.ContainerPortArgs(name=PORT_NAME, container_port=OLLAMA_PORT, protocol="TCP")],
         env=env_list(server_env(pool)),
-        resources=resources(pool.ollama.cpu, pool.ollama.memory, gpus=gpus, gpu_resource=gpu_resource(pool)),
+        resources=resources(pool.ollama.cpu, effective_memory(pool), gpus=gpus, gpu_resource=gpu_resource(pool)),
         security_context=restricted_security(user=OLLAMA_USER),
         volume_mounts=_mounts(),
         startup_probe=http_probe("/", PORT_NAME, period=10, failures=60),

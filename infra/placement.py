@@ -1,8 +1,10 @@
 """Where a pool's pods run: the node selector and tolerations that pin them to that pool's nodes only.
 
-On GKE a pool is a node pool the stack creates, labelled and tainted ``ollama-fleet/pool=<name>``; on an
-existing cluster it is whatever nodes the user's ``nodeSelector`` finds (plus their optional taint). Both
-become one :class:`PoolPlacement`, so the driver DaemonSet and the Ollama workload can never disagree.
+On GKE a pool is a node pool the stack creates, labelled and tainted ``ollama-fleet/pool=<name>``, and
+named after its boot identity (:mod:`config.node_generation`): pods select that generation's node pool,
+so a driver change moves them to the new nodes. On an existing cluster it is whatever nodes the user's
+``nodeSelector`` finds (plus their optional taint). Both become one :class:`PoolPlacement`, so the driver
+DaemonSet and the Ollama workload can never disagree.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import pulumi_kubernetes as k8s
 
 from config.amd_data import amd_info
 from config.naming import POOL_LABEL
+from config.node_generation import GENERATION_LABEL, gke_node_pool_name, node_generation
 from config.stack import PoolSpec
 from infra.k8s_helpers import gpu_toleration, toleration
 
@@ -46,14 +49,20 @@ class PoolPlacement:
         return found + ([gpu_toleration()] if self.gpu else [])
 
 
+def gke_node_labels(pool: PoolSpec) -> dict[str, str]:
+    """The labels the stack puts on a GKE pool's nodes: the pool, and the generation of what they boot with."""
+    return {POOL_LABEL: pool.name, GENERATION_LABEL: node_generation(pool)}
+
+
 def gke_placement(pool: PoolSpec) -> PoolPlacement:
-    """A GKE node pool named after the pool, labelled and tainted with the pool label."""
+    """The pool's current node pool generation, labelled and tainted with the pool label."""
+    node_pool = gke_node_pool_name(pool)
     return PoolPlacement(
         pool=pool.name,
         gpu=pool.gpu is not None,
-        node_selector={POOL_LABEL: pool.name, GKE_NODEPOOL_LABEL: pool.name},
+        node_selector={**gke_node_labels(pool), GKE_NODEPOOL_LABEL: node_pool},
         taint=PoolTaint(POOL_LABEL, pool.name, "NoSchedule"),
-        gke_node_pool=pool.name,
+        gke_node_pool=node_pool,
     )
 
 

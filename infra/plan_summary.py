@@ -6,6 +6,8 @@ from collections import Counter
 
 from config.derive import derive_model_map
 from config.gpu_catalog import gpu_info
+from config.memory import effective_memory, memory_plan
+from config.node_generation import gke_node_pool_name
 from config.stack import GkeClusterSpec, PoolSpec, StackConfig
 from infra.gke import region_of
 from infra.gke_versions import manifest_minor
@@ -27,7 +29,8 @@ def _nodes(stack: StackConfig, pool: PoolSpec) -> str:
     if stack.is_gke:
         spot = ", spot" if pool.spot else ""
         return (
-            f"`{pool.effective_machine_type}` in {', '.join(pool.zones)}; {pool.nodes.min}–{pool.nodes.max} nodes{spot}"
+            f"node pool `{gke_node_pool_name(pool)}`: `{pool.effective_machine_type}` in {', '.join(pool.zones)}; "
+            f"{pool.nodes.min}–{pool.nodes.max} nodes{spot}"
         )
     selector = ", ".join(f"`{k}={v}`" for k, v in pool.node_selector.items())
     taint = f"; taint `{pool.taint.key}={pool.taint.value}:{pool.taint.effect}`" if pool.taint else ""
@@ -40,7 +43,7 @@ def _driver(stack: StackConfig, pool: PoolSpec) -> str:
     if not stack.is_gke:
         return f"{pool.driver}, verified on the host"
     if pool.node_image == "COS_CONTAINERD":
-        return f"{pool.driver}, installed (COS, `--version={pool.driver}`)"
+        return f"{pool.driver}, installed (COS, the newest {pool.driver} build published for the node's image)"
     return f"{pool.driver}, installed (Ubuntu, `NVIDIA_DRIVER_VERSION={pool.driver}`)"
 
 
@@ -77,10 +80,20 @@ def _ollama_image(stack: StackConfig, pool: PoolSpec) -> str:
     return f"`{pool.ollama.image}` pulled as `{pulled}`"
 
 
+def _memory(pool: PoolSpec) -> str:
+    """The replica's memory and the bounds behind it (see config/memory.py)."""
+    plan = memory_plan(pool)
+    source = "set" if pool.ollama.memory else "derived"
+    return (
+        f"{effective_memory(pool)} ({source}; floor {plan.floor}: {plan.runners} runner(s), "
+        f"{plan.cache_mib} MiB prompt cache each)"
+    )
+
+
 def _pool_rows(stack: StackConfig) -> list[str]:
     rows = [
-        "| pool | GPU | nodes | node image | driver | Ollama | storage | models |",
-        "|---|---|---|---|---|---|---|---|",
+        "| pool | GPU | nodes | node image | driver | Ollama | memory | storage | models |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for pool in stack.pools:
         image = "—" if not stack.is_gke else f"`{pool.node_image}`"
@@ -89,7 +102,7 @@ def _pool_rows(stack: StackConfig) -> list[str]:
         models = ", ".join(f"`{m}`" for m in pool.ollama.models)
         rows.append(
             f"| {pool.name} | {_gpu(pool)} | {_nodes(stack, pool)} | {image} | {_driver(stack, pool)} "
-            f"| {ollama} | {storage} | {models} |"
+            f"| {ollama} | {_memory(pool)} | {storage} | {models} |"
         )
     return rows
 

@@ -52,7 +52,7 @@ def test_driver_branch_too_new_for_a_k80() -> None:
 
 def test_driver_too_old_for_official_ollama() -> None:
     data = stack_data()
-    _pool(data, "t4")["driver"] = "535.161.07"
+    _pool(data, "t4")["driver"] = "R535"
     (problem,) = at(refused(data), "pools[0].driver")
     assert "R550+" in problem.message
 
@@ -129,6 +129,7 @@ def test_gke_pool_defaults_are_valid_for_its_gpu() -> None:
         pool = _pool(data, name)
         for key in ("machineType", "nodeImage", "gpusPerNode"):
             pool.pop(key, None)
+        pool["driver"] = "R570"  # the default node image is COS, where a pool pins a branch
     stack = accepted(data)
     assert stack.pool("l4") is not None
 
@@ -151,7 +152,7 @@ def test_unknown_keys_are_refused_with_their_path() -> None:
 
 def test_all_problems_of_one_file_are_reported_together() -> None:
     data = stack_data()
-    _pool(data, "t4")["driver"] = "535.161.07"
+    _pool(data, "t4")["driver"] = "R535"
     _pool(data, "l4")["machineType"] = "n1-standard-8"
     _pool(data, "a100")["nodes"] = {"min": 2, "max": 1}
     data["cluster"]["namespace"] = "Bad_NS"

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from config.naming import POOL_LABEL
+
 GPU = "nvidia.com/gpu"
 HARD_EFFECTS = ("NoSchedule", "NoExecute")
 GKE_EFFECTS = {"NO_SCHEDULE": "NoSchedule", "PREFER_NO_SCHEDULE": "PreferNoSchedule", "NO_EXECUTE": "NoExecute"}
@@ -176,7 +178,8 @@ def gke_nodes(node_pools: Iterable[Mapping[str, Any]]) -> list[Node]:
             taints.append({"key": GPU, "value": "present", "effect": "NoSchedule"})
         if config.get("spot"):
             labels["cloud.google.com/gke-spot"] = "true"
+        fleet_pool = labels.get(POOL_LABEL, name)  # a generation's node pool belongs to its fleet pool
         for index in range(2):
             host = f"gke-{name}-{index}"
-            nodes.append(Node(host, name, {**labels, "kubernetes.io/hostname": host}, list(taints), gpus))
+            nodes.append(Node(host, fleet_pool, {**labels, "kubernetes.io/hostname": host}, list(taints), gpus))
     return nodes

@@ -118,15 +118,13 @@ def expectations(w: World) -> list[Expectation]:
         expect(pod, METADATA, DNS, True, "Cloud DNS for GKE answers on the metadata address, port 53", protocol=UDP)
     for name, driver in w.drivers.items():
         if driver.host_network:
-            continue  # the COS installer shares the node's network; pod policies do not apply to it
+            continue  # an installer shares the node's network; pod policies do not apply to it
         expect(CLIENT, driver, 8080, False, "nothing connects to a driver pod")
         expect(w.stray, driver, 8080, False, "not even from the fleet's namespace")
         expect(driver, w.pools[name], OLLAMA, False, "a driver pod never reaches Ollama")
         expect(driver, METADATA, 80, False, "a driver pod never reaches the metadata server")
         expect(driver, CLUSTER_SERVICE, 443, False, "nor the cluster's own addresses")
-        installs = driver.labels["app.kubernetes.io/component"] == "driver-installer"
-        why = "the installer downloads the pinned driver" if installs else "a verifier needs no network"
-        expect(driver, INTERNET, 443, installs, why)
+        expect(driver, INTERNET, 443, False, "a verifier needs no network")
     if w.plugin is not None:
         expect(w.plugin, INTERNET, 443, False, "the device plugin talks to the kubelet's socket only")
         expect(w.plugin, w.kube_dns, DNS, False, "the device plugin needs not even DNS", protocol=UDP)
@@ -147,13 +145,18 @@ def test_every_promised_connection_is_allowed_and_every_other_denied(
     assert violations(w.cluster, found) == []
 
 
-def test_only_the_cos_installers_share_the_node_network(dev: tuple[StackConfig, Run]) -> None:
+def test_only_the_installers_share_the_node_network(
+    dev: tuple[StackConfig, Run], home: tuple[StackConfig, Run]
+) -> None:
+    """Installers reach apt mirrors, NVIDIA and the metadata server as the node does; verifiers stay held."""
     stack, run = dev
     w = world(stack, run)
-    for pool in stack.pools:
-        if pool.gpu is not None:
-            assert w.drivers[pool.name].host_network is (pool.node_image == "COS_CONTAINERD"), pool.name
+    images = {pool.node_image for pool in stack.pools if pool.gpu is not None}
+    assert images == {"COS_CONTAINERD", "UBUNTU_CONTAINERD"}
+    assert all(w.drivers[pool.name].host_network for pool in stack.pools if pool.gpu is not None)
     assert not any(p.host_network for p in [w.router, *w.pools.values()])
+    verifiers = world(*home).drivers.values()
+    assert verifiers and not any(driver.host_network for driver in verifiers)
 
 
 # --- mutations: the check has teeth ---------------------------------------------------------------------
@@ -217,7 +220,6 @@ MUTATIONS: dict[str, tuple[Mutation, str]] = {
     "Ollama open to every pod": (_edit("ollama-l4-ingress", _from_anyone), "reaches Ollama"),
     "no router egress": (_without("ollama-fleet-router-egress"), "the router reaches every pool"),
     "no DNS in the fleet namespace": (_fleet_only("allow-dns"), "everyone resolves names"),
-    "no installer egress": (_without("nvidia-driver-l4-egress"), "the installer downloads the pinned driver"),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from config.derive import derive_model_map
+from config.memory import effective_memory
 from config.naming import ollama_headless_service, ollama_service
 from config.stack import StackConfig
 from infra.images import mirror_uri, through_mirror
@@ -56,7 +57,7 @@ def test_server_env_carries_the_pool_settings_and_the_stack_decides_host_and_sto
         assert {k: env[k] for k in pool.ollama.env} == pool.ollama.env
         assert env["FLEET_MODELS"].split() == pool.ollama.models
         assert server["image"] == through_mirror(pool.ollama.image, mirror)
-        assert server["resources"]["requests"] == {"cpu": pool.ollama.cpu, "memory": pool.ollama.memory}
+        assert server["resources"]["requests"] == {"cpu": pool.ollama.cpu, "memory": effective_memory(pool)}
 
 
 def test_pull_runs_first_against_a_private_server(dev: tuple[StackConfig, Run]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from config.naming import ollama_service
+from config.node_generation import gke_node_pool_name
 from config.stack import StackConfig
 from infra.mocks import MOCK_NODE_PORT, Run
 
@@ -21,7 +22,7 @@ def test_outputs_describe_every_pool(name: str, dev: tuple[StackConfig, Run], ho
         assert entry["service"] == ollama_service(pool.name)
         assert entry["models"] == pool.ollama.models
         assert entry["gpu"] == (pool.gpu or "none (CPU only)")
-        assert entry["nodePool"] == (pool.name if stack.is_gke else pool.node_selector)
+        assert entry["nodePool"] == (gke_node_pool_name(pool) if stack.is_gke else pool.node_selector)
 
 
 def test_node_port_router_url_names_the_port(home: tuple[StackConfig, Run]) -> None:

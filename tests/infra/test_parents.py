@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from config.node_generation import gke_node_pool_name
 from config.stack import StackConfig
 from infra.mocks import Run
 
@@ -64,13 +65,14 @@ def test_every_resource_has_a_component_parent(
 
 def test_node_pools_belong_to_their_pool_component(dev: tuple[StackConfig, Run]) -> None:
     stack, run = dev
+    pool_of = {gke_node_pool_name(p): p.name for p in stack.pools}
     for resource in run.of_type("gcp:container/nodePool:NodePool"):
         parent_type, parent_name = _type_and_name(resource.parent)
-        pool = resource.inputs["name"]
-        if pool == "system":
+        node_pool = resource.inputs["name"]
+        if node_pool == "system":
             assert parent_type == f"{COMPONENT}Cluster"
         else:
-            assert (parent_type, parent_name) == (f"{COMPONENT}GpuNodePool", f"pool-{pool}")
+            assert (parent_type, parent_name) == (f"{COMPONENT}GpuNodePool", f"pool-{pool_of[node_pool]}")
     assert {r.name for r in run.of_type(f"{COMPONENT}GpuNodePool")} == {f"pool-{p.name}" for p in stack.pools}
 
 

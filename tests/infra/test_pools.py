@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from config.naming import POOL_LABEL, driver_namespace
+from config.node_generation import GENERATION_LABEL, gke_node_pool_name, node_generation
 from config.stack import PoolSpec, StackConfig
 from infra.mocks import Run
 from tests.infra.fleet import containers, env_of, inputs, one, pod_spec, run_stack
@@ -16,7 +17,9 @@ STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
 DAEMON_SET = "kubernetes:apps/v1:DaemonSet"
 
 
-def _node_pool(run: Run, name: str) -> dict[str, Any]:
+def _node_pool(run: Run, pool: PoolSpec) -> dict[str, Any]:
+    """The GKE node pool of ``pool``'s current generation."""
+    name = gke_node_pool_name(pool)
     found = [inputs(r) for r in run.of_type(NODE_POOL) if inputs(r)["name"] == name]
     assert len(found) == 1, name
     return found[0]
@@ -41,17 +44,17 @@ def _gpu_limit(workload: dict[str, Any]) -> Any:
 def test_every_gke_pool_is_a_tainted_labelled_node_pool(dev: tuple[StackConfig, Run]) -> None:
     stack, run = dev
     for pool in stack.pools:
-        config = _node_pool(run, pool.name)["nodeConfig"]
+        config = _node_pool(run, pool)["nodeConfig"]
         assert config["taints"] == [{"key": POOL_LABEL, "value": pool.name, "effect": "NO_SCHEDULE"}]
-        assert config["labels"] == {POOL_LABEL: pool.name}
+        assert config["labels"] == {POOL_LABEL: pool.name, GENERATION_LABEL: node_generation(pool)}
         assert config["imageType"] == pool.node_image
-        assert _node_pool(run, pool.name)["nodeLocations"] == pool.zones
+        assert _node_pool(run, pool)["nodeLocations"] == pool.zones
 
 
 def test_every_gke_gpu_pool_leaves_the_driver_to_us(dev: tuple[StackConfig, Run]) -> None:
     stack, run = dev
     for pool in stack.pools:
-        accelerators = _node_pool(run, pool.name)["nodeConfig"].get("guestAccelerators")
+        accelerators = _node_pool(run, pool)["nodeConfig"].get("guestAccelerators")
         if pool.gpu is None:
             assert accelerators is None
             continue
@@ -67,7 +70,7 @@ def test_every_gke_gpu_pool_leaves_the_driver_to_us(dev: tuple[StackConfig, Run]
 def test_gke_pool_autoscaling_spot_and_machine(dev: tuple[StackConfig, Run]) -> None:
     stack, run = dev
     for pool in stack.pools:
-        node_pool = _node_pool(run, pool.name)
+        node_pool = _node_pool(run, pool)
         scaling = node_pool["autoscaling"]
         assert (scaling["totalMinNodeCount"], scaling["totalMaxNodeCount"]) == (pool.nodes.min, pool.nodes.max)
         assert scaling["locationPolicy"] == ("ANY" if pool.spot else "BALANCED")
@@ -85,7 +88,7 @@ def test_machine_type_defaults_to_the_catalog() -> None:
     stack, run = run_stack("dev", pools=pools)
     info = gpu_info(stack.pools[0].gpu or "")
     assert info is not None and info.default_machine_type
-    assert _node_pool(run, stack.pools[0].name)["nodeConfig"]["machineType"] == info.default_machine_type
+    assert _node_pool(run, stack.pools[0])["nodeConfig"]["machineType"] == info.default_machine_type
 
 
 @pytest.mark.parametrize("name", ["dev", "home"])
@@ -116,7 +119,11 @@ def _expected_taint(stack: StackConfig, pool: PoolSpec) -> dict[str, str] | None
 
 def _expected_selector(stack: StackConfig, pool: PoolSpec) -> dict[str, str]:
     if stack.is_gke:
-        return {POOL_LABEL: pool.name, "cloud.google.com/gke-nodepool": pool.name}
+        return {
+            POOL_LABEL: pool.name,
+            GENERATION_LABEL: node_generation(pool),
+            "cloud.google.com/gke-nodepool": gke_node_pool_name(pool),
+        }
     return dict(pool.node_selector)
 
 
@@ -163,7 +170,9 @@ def test_cos_pools_pin_with_version_flag_and_ubuntu_pools_with_env(dev: tuple[St
         if pool.node_image == "COS_CONTAINERD":
             assert installer["image"] == "cos-nvidia-installer:fixed"
             script = installer["command"][-1]
-            assert f"/cos-gpu-installer install --version={pool.driver}\n" in script
+            assert pool.driver is not None and pool.driver.startswith("R")
+            assert '/cos-gpu-installer install --version="$build"\n' in script
+            assert f"^{pool.driver[1:]}" in script, "the build is chosen from the pinned branch"
             assert "lsmod" not in script
             assert "NVIDIA_DRIVER_VERSION" not in env_of(installer)
         else:

@@ -63,10 +63,54 @@ def test_driver_check_prefers_nvidia_smi_and_falls_back_to_proc(tmp_path: Path) 
     assert _check(tmp_path, "570.124.06", PROPRIETARY).returncode == 0
 
 
-def test_cos_install_step_installs_the_pin_unless_it_is_loaded() -> None:
-    script = cos_install_script("570.124.06")
-    assert "/cos-gpu-installer install --version=570.124.06\n" in script
-    assert 'grep -q " 570.124.06 " /proc/driver/nvidia/version' in script
+FAKE_COS_INSTALLER = r"""
+case "$1" in
+  list) printf '%s\n' $PUBLISHED ;;
+  install) echo "$2" > "$INSTALLED" ;;
+esac
+"""
+
+
+def _cos_install(tmp_path: Path, pin: str, published: str, loaded: str | None = None) -> tuple[int, str, str]:
+    """Run the COS install step against a fake installer that publishes ``published`` for this image."""
+    installer, version, installed = tmp_path / "cos-gpu-installer", tmp_path / "version", tmp_path / "installed"
+    _executable(installer, FAKE_COS_INSTALLER)
+    (tmp_path / "nvidia").mkdir()
+    if loaded is not None:
+        version.write_text(loaded, encoding="utf-8")
+    script = (
+        cos_install_script(pin)
+        .replace("/cos-gpu-installer", str(installer))
+        .replace("/proc/driver/nvidia/version", str(version))
+        .replace("/root/home/kubernetes/bin/nvidia", str(tmp_path / "nvidia"))
+    )
+    env = {"PUBLISHED": published, "INSTALLED": str(installed)}
+    done = _sh(script, env, tmp_path)
+    chosen = installed.read_text(encoding="utf-8").strip() if installed.exists() else ""
+    return done.returncode, chosen, done.stderr
+
+
+def test_cos_install_step_installs_the_newest_published_build_of_the_branch(tmp_path: Path) -> None:
+    published = "535.230.02 570.9.1 570.133.20 570.124.06 580.95.05"
+    code, chosen, _ = _cos_install(tmp_path, "R570", published)
+    assert (code, chosen) == (0, "--version=570.133.20")
+
+
+def test_cos_install_step_fails_naming_the_builds_when_the_branch_is_not_published(tmp_path: Path) -> None:
+    code, chosen, stderr = _cos_install(tmp_path, "R550", "535.230.02 570.133.20")
+    assert code != 0 and chosen == ""
+    assert "no R550 build is published" in stderr and "570.133.20" in stderr
+
+
+def test_cos_install_step_keeps_a_loaded_build_of_the_branch(tmp_path: Path) -> None:
+    code, chosen, _ = _cos_install(tmp_path, "R570", "570.133.20", loaded=PROPRIETARY)
+    assert (code, chosen) == (0, "")
+
+
+def test_a_branch_pin_accepts_any_build_of_the_branch_and_nothing_else(tmp_path: Path) -> None:
+    assert _check(tmp_path, "R570", PROPRIETARY).returncode == 0
+    refused = _check(tmp_path, "R570", OPEN)
+    assert refused.returncode == 1 and "580.95.05, the pool is pinned to R570" in refused.stderr
 
 
 FAKE_OLLAMA = r"""

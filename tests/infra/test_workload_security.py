@@ -29,19 +29,20 @@ class Profile:
     user: int | None = APP_USER
     """The effective uid; None: root allowed (runAsNonRoot unset)."""
     read_only_root: bool = True
-    host_namespaces: bool = False
+    host_network: bool = False
+    host_pid: bool = False
 
 
 RESTRICTED = Profile()
 RESTRICTED_NOBODY = Profile(user=NOBODY)
-INSTALLER_COS = Profile(privileged=True, user=None, read_only_root=False, host_namespaces=True)
-INSTALLER_UBUNTU = Profile(privileged=True, user=None, read_only_root=False)
+INSTALLER_COS = Profile(privileged=True, user=None, read_only_root=False, host_network=True, host_pid=True)
+INSTALLER_UBUNTU = Profile(privileged=True, user=None, read_only_root=False, host_network=True)
 DEVICE_PLUGIN = Profile(user=None)
 
 
 def _installer_pod(pool: str, cos: bool) -> list[tuple[str, str, str, str, Profile]]:
     host = INSTALLER_COS if cos else INSTALLER_UBUNTU
-    nobody = Profile(user=NOBODY, host_namespaces=cos)
+    nobody = Profile(user=NOBODY, host_network=True, host_pid=cos)
     name = f"nvidia-driver-{pool}"
     return [
         ("dev", DRIVERS, name, "driver-precheck", nobody),
@@ -98,7 +99,8 @@ def test_each_container_runs_as_its_row_says(
     spec = pod_spec(found)
     security = containers(spec)[container].get("securityContext", {})
     assert spec["automountServiceAccountToken"] is False, "no pod of the stack talks to the Kubernetes API"
-    assert bool(spec.get("hostNetwork")) is bool(spec.get("hostPID")) is profile.host_namespaces
+    assert bool(spec.get("hostNetwork")) is profile.host_network
+    assert bool(spec.get("hostPID")) is profile.host_pid
     assert not spec.get("hostIPC")
     assert bool(security.get("privileged")) is profile.privileged
     if profile.privileged:

@@ -72,7 +72,14 @@ class RouterSettings:
             )
         }
     )
-    host: str = setting("0.0.0.0", "FLEET_HOST", Kind.TEXT, "listen address", flag="--host")
+    host: str = setting(
+        "127.0.0.1",
+        "FLEET_HOST",
+        Kind.TEXT,
+        "listen address; loopback only, as Ollama's own default "
+        "(https://github.com/ollama/ollama/blob/main/docs/faq.md); the image and the Deployment set `0.0.0.0`",
+        flag="--host",
+    )
     port: int = setting(11434, "FLEET_PORT", Kind.PORT, "listen port", flag="--port")
     keepalive: int = setting(
         620,

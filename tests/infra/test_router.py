@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 from config.derive import derive_model_map
@@ -42,6 +43,14 @@ def test_router_mounts_the_model_map_and_points_at_it(dev: tuple[StackConfig, Ru
     assert env_of(_router(run))["FLEET_MODEL_MAP"] == "/etc/ollama-fleet/model-map.json"
     annotations = deployment["spec"]["template"]["metadata"]["annotations"]
     assert annotations["ollama-fleet/model-map-version"] == derive_model_map(stack).version
+
+
+def test_the_router_listens_beyond_loopback_in_its_pod_and_image(dev: tuple[StackConfig, Run]) -> None:
+    """The router's own default is loopback; a pod that kept it would be unreachable through its Service."""
+    _, run = dev
+    assert env_of(_router(run))["FLEET_HOST"] == "0.0.0.0"
+    dockerfile = (Path(__file__).resolve().parents[2] / "router" / "Dockerfile").read_text(encoding="utf-8")
+    assert "ENV FLEET_HOST=0.0.0.0" in dockerfile
 
 
 def test_built_image_is_deployed_by_digest(dev: tuple[StackConfig, Run]) -> None:

@@ -12,7 +12,7 @@ from router.runtime.settings import SETTINGS, SettingsError, load_settings, sett
 def test_defaults_match_the_design() -> None:
     settings = load_settings([], {"FLEET_MODEL_MAP": "map.yaml"})
     assert settings.model_map == Path("map.yaml")
-    assert (settings.host, settings.port) == ("0.0.0.0", 11434)
+    assert (settings.host, settings.port) == ("127.0.0.1", 11434)
     assert settings.api_keys == () and settings.admin_keys == () and settings.origins == ()
 
 

@@ -17,7 +17,7 @@ CHECKOV_TIME := 30 seconds
 NODE_TIME := a few seconds
 
 .PHONY: help venv demo test lint types unit policy checkov check-config model-map plan docs schema bench bench-quick \
-	bench-profile preview up fmt clean
+	bench-profile preview up fmt clean status
 .DEFAULT_GOAL := help
 
 # Every target carries a "## what it does" comment; `make help` (the default goal) prints them.
@@ -35,6 +35,10 @@ venv: $(STAMP) ## install .venv from requirements.txt (every target does this on
 
 demo: $(STAMP) ## run the router against simulated GPU pools and talk to it with the official clients
 	$(PY) -m scripts.demo
+
+URL ?= http://127.0.0.1:11434
+status: $(STAMP) ## a running router's /fleet/status as tables: make status URL=... [KEY=...]
+	@$(PY) -m router status $(URL) $(if $(KEY),--key $(KEY))
 
 test: lint types unit policy ## everything CI runs: lint, types, unit and policy
 

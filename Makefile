@@ -33,8 +33,8 @@ $(STAMP): requirements.txt
 
 venv: $(STAMP) ## install .venv from requirements.txt (every target does this on first use)
 
-demo: $(STAMP) ## run the router against simulated GPU pools and talk to it with the official clients
-	$(PY) -m scripts.demo
+demo: $(STAMP) ## STACK's pools as simulated Ollamas, the real router, answers through the official clients
+	$(PY) -m scripts.demo --stack $(STACK)
 
 URL ?= http://127.0.0.1:11434
 status: $(STAMP) ## a running router's /fleet/status as tables: make status URL=... [KEY=...]

@@ -1,89 +1,42 @@
-"""``make demo``: the whole fleet on one machine in about ten seconds.
+"""``make demo [STACK=dev]``: the whole fleet on one machine in about ten seconds.
 
-One simulated Ollama per pool of ``Pulumi.dev.yaml`` (named like the pools), the model map the stack
+One simulated Ollama per pool of ``Pulumi.<stack>.yaml`` (named like the pools), the model map the stack
 would deploy (pointed at those simulators instead of in-cluster Services), the real router in its own
 process, and the official ``ollama`` and ``openai`` clients streaming through it. Which pool served each
-answer is read from the response's ``X-Fleet-Backend`` header, never from the map.
+answer is read from the response's ``X-Fleet-Backend`` header, never from the map. The simulators need
+no GPU, so any valid stack can be demonstrated; ``make demo-serve`` keeps the same fleet up to try by hand.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import socket
-import subprocess
+import argparse
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
+from collections.abc import Sequence
 from pathlib import Path
 
-import httpx
 import ollama
 import openai
 
-from config.derive import derive_model_map
-from config.loading import load_stack_file
-from config.model_map import Backend, ModelMap
-from ollama_sim import SimConfig, running_sim
+from config.model_map import ModelMap
+from scripts.local_fleet import load_stack, pointed_at, pool_line, running_router, running_sims
 
-ROOT = Path(__file__).resolve().parents[1]
-STACK = ROOT / "Pulumi.dev.yaml"
 TOKEN_RATE = 40.0
-STARTUP_SECONDS = 20.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def _router(model_map: Path, log: Path) -> Iterator[str]:
-    """The real router in its own process; its JSON log goes to ``log`` and is shown if anything fails."""
-    port = _free_port()
-    env = {**os.environ, "FLEET_API_KEYS": "", "FLEET_ADMIN_KEYS": "", "FLEET_DRAIN_NOTICE_SECONDS": "0"}
-    command = [sys.executable, "-m", "router", "--model-map", str(model_map), "--host", "127.0.0.1"]
-    with log.open("wb") as sink:
-        process = subprocess.Popen([*command, "--port", str(port)], cwd=ROOT, env=env, stdout=sink, stderr=sink)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(url, process)
-        yield url
-    except BaseException:
-        print(f"\nrouter log:\n{log.read_text(encoding='utf-8')}", file=sys.stderr)
-        raise
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the router exited with code {process.returncode} before it was ready")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/readyz", timeout=1.0).status_code == 200:
-                return
-        time.sleep(0.1)
-    raise SystemExit(f"the router did not become ready within {STARTUP_SECONDS:.0f} s")
-
-
-def _pointed_at(model_map: ModelMap, urls: dict[str, str]) -> ModelMap:
-    backends = [Backend(name=b.name, url=urls[b.name], max_in_flight=b.max_in_flight) for b in model_map.backends]
-    return model_map.model_copy(update={"backends": backends})
-
-
-def _first_choice_model(model_map: ModelMap, pool: str) -> str:
+def _first_choice_model(model_map: ModelMap, pool: str) -> str | None:
     """A model whose route prefers this pool alone, so the answer shows the pool it came from."""
     for route in model_map.routes:
         best = min(target.priority for target in route.backends)
         if [t.name for t in route.backends if t.priority == best] == [pool]:
             return route.model
-    raise SystemExit(f"no model of pool {pool!r} prefers it alone; the demo has nothing to show for it")
+    return None
+
+
+def _openai_model(model_map: ModelMap) -> str:
+    """An alias when the stack has one (the router resolves it), else the first routed model."""
+    alias = next(iter(model_map.aliases), None)
+    return alias.removesuffix(":latest") if alias else model_map.routes[0].model
 
 
 def _stream_ollama(router_url: str, model: str) -> None:
@@ -120,29 +73,28 @@ def _stream_openai(router_url: str, model: str) -> None:
     client.close()
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo; exit code 0 when every answer came back through the router."""
-    stack = load_stack_file(STACK)
-    model_map = derive_model_map(stack)
-    pools = ", ".join(f"{pool.name} ({pool.gpu or 'CPU'})" for pool in stack.pools)
-    print(f"Fleet of {STACK.name}: {pools}")
-    with contextlib.ExitStack() as sims, tempfile.TemporaryDirectory() as tmp:
-        urls: dict[str, str] = {}
-        for pool in stack.pools:
-            config = SimConfig(name=pool.name, models=tuple(pool.ollama.models), token_rate=TOKEN_RATE, tokens=12)
-            urls[pool.name] = sims.enter_context(running_sim(config)).url
-        map_file = Path(tmp) / "model-map.json"
-        map_file.write_text(_pointed_at(model_map, urls).to_json(), encoding="utf-8")
-        print(f"simulated Ollama per pool: {', '.join(f'{k} {v}' for k, v in urls.items())}")
-        with _router(map_file, Path(tmp) / "router.log") as router_url:
+    parser = argparse.ArgumentParser(prog="make demo", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--stack", default="dev", help="the stack to simulate: Pulumi.<stack>.yaml (default dev)")
+    stack = load_stack(parser.parse_args(argv).stack)
+    model_map = stack.model_map
+    if not model_map.routes:
+        raise SystemExit(f"{stack.path.name} routes no model: give a pool ollama.models to have something to show")
+    print(f"Fleet of {stack.path.name}, one simulated Ollama per pool (no GPU needed):")
+    with running_sims(stack, token_rate=TOKEN_RATE, tokens=12) as urls, tempfile.TemporaryDirectory() as tmp:
+        print("\n".join(pool_line(stack, name, url) for name, url in urls.items()))
+        with running_router(pointed_at(model_map, urls), Path(tmp)) as (router_url, _):
             print(f"router: {router_url}")
-            for pool in stack.pools:
+            for pool in stack.config.pools:
                 model = _first_choice_model(model_map, pool.name)
-                if pool.gpu is None:
+                if model is None:
+                    print(f"\n(pool {pool.name!r}: no model prefers it alone, so no answer here shows it)")
+                elif pool.gpu is None:
                     _embed(router_url, model)
                 else:
                     _stream_ollama(router_url, model)
-            _stream_openai(router_url, "chat")
+            _stream_openai(router_url, _openai_model(model_map))
     print("\nDone: every answer above was streamed through one router endpoint.")
     return 0
 

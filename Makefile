@@ -17,7 +17,7 @@ CHECKOV_TIME := 30 seconds
 NODE_TIME := a few seconds
 
 .PHONY: help venv demo test lint types unit policy checkov check-config model-map plan docs schema bench bench-quick \
-	bench-profile preview up fmt clean status
+	bench-profile preview up fmt clean status demo-serve
 .DEFAULT_GOAL := help
 
 # Every target carries a "## what it does" comment; `make help` (the default goal) prints them.
@@ -35,6 +35,9 @@ venv: $(STAMP) ## install .venv from requirements.txt (every target does this on
 
 demo: $(STAMP) ## STACK's pools as simulated Ollamas, the real router, answers through the official clients
 	$(PY) -m scripts.demo --stack $(STACK)
+
+demo-serve: $(STAMP) ## keep STACK's simulated fleet and the router up on 127.0.0.1 until Ctrl-C, to try by hand
+	$(PY) -m scripts.demo_serve --stack $(STACK)
 
 URL ?= http://127.0.0.1:11434
 status: $(STAMP) ## a running router's /fleet/status as tables: make status URL=... [KEY=...]

@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command ``argv`` names (serving by default); returns the process exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["status"]:
-        from router.status_cli import main as status_main
+        from router.runtime.status_cli import main as status_main
 
         return status_main(args[1:])
     return serve_main(argv)

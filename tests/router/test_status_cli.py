@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from router.status_cli import render
+from router.runtime.status_cli import render
 from tests.router.conftest import Fleet, fleet_router
 
 ROOT = Path(__file__).resolve().parents[2]

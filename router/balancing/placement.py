@@ -89,37 +89,59 @@ class Candidate:
         return (self.backend.in_flight + len(self.backend.waiters) + 1) / self.weight
 
 
-def expected_wait(model: str, replica: Replica, timings: Timings, parallel: int, now: float) -> tuple[float, int]:
+@dataclass(frozen=True, slots=True)
+class Priors:
+    """What to assume on a pool that has not shown a time yet: what the other pools of the request showed."""
+
+    load: float = DEFAULT_LOAD_SECONDS
+    service: float = DEFAULT_SERVICE_SECONDS
+
+    @classmethod
+    def of(cls, backends: Sequence[Backend]) -> Priors:
+        """The mean load and service times the candidate backends observed, else the defaults."""
+        loads = [t for b in backends if (t := b.timings.load.typical()) is not None]
+        services = [t for b in backends if (t := b.timings.service.typical()) is not None]
+        return cls(
+            sum(loads) / len(loads) if loads else DEFAULT_LOAD_SECONDS,
+            sum(services) / len(services) if services else DEFAULT_SERVICE_SECONDS,
+        )
+
+
+def expected_wait(
+    model: str, replica: Replica, backend: Backend, now: float, priors: Priors | None = None
+) -> tuple[float, int]:
     """Seconds until ``replica`` could start answering ``model``, and a placement tier to break ties.
 
     Tier 0: warm (or already loading it); 1: cold with a free model slot; 2: cold, evicting an idle
     model; 3: cold, every resident model busy.
     """
+    priors = priors or Priors()
+    timings, parallel = backend.timings, backend.num_parallel or 1
     residency = replica.residency
-    load = _load_seconds(model, timings)
+    load = _load_seconds(model, timings, priors)
     queued = residency.in_flight.get(model, 0)
     started = residency.loading.get(model)
     if residency.holds(model) or started is not None:
         ahead = max(0, queued - parallel + 1)
-        service = _service_seconds(model, timings)
+        service = _service_seconds(model, timings, priors)
         loading = max(0.0, load - (now - started)) if started is not None else 0.0
         return loading + math.ceil(ahead / parallel) * service, 0
-    other_loads = sum(max(0.0, _load_seconds(m, timings) - (now - t)) for m, t in residency.loading.items())
+    other_loads = sum(max(0.0, _load_seconds(m, timings, priors) - (now - t)) for m, t in residency.loading.items())
     resident = residency.resident()
     if not resident or len(resident) < timings.most_resident:
         return load + other_loads, 1
     if any(not residency.busy(m) for m in resident):
         return load + other_loads, 2
-    wait = min(_service_seconds(m, timings) for m in resident)
+    wait = min(_service_seconds(m, timings, priors) for m in resident)
     return load + other_loads + wait, 3
 
 
-def _load_seconds(model: str, timings: Timings) -> float:
-    return timings.load.get(model) or timings.load.typical() or DEFAULT_LOAD_SECONDS
+def _load_seconds(model: str, timings: Timings, priors: Priors) -> float:
+    return timings.load.get(model) or priors.load
 
 
-def _service_seconds(model: str, timings: Timings) -> float:
-    return timings.service.get(model) or timings.service.typical() or DEFAULT_SERVICE_SECONDS
+def _service_seconds(model: str, timings: Timings, priors: Priors) -> float:
+    return timings.service.get(model) or priors.service
 
 
 def _bucket(seconds: float) -> int:
@@ -157,7 +179,8 @@ class Planner:
             ordered = self._rotated(candidates)
         else:
             assert model is not None
-            ordered = sorted(candidates, key=lambda c: self._warm_key(c, model, now))
+            priors = Priors.of(ranked)
+            ordered = sorted(candidates, key=lambda c: self._warm_key(c, model, now, priors))
         return _plan_of(ordered, ranked)
 
     def _rotated(self, candidates: list[Candidate]) -> list[Candidate]:
@@ -171,10 +194,11 @@ class Planner:
         return ordered
 
     @staticmethod
-    def _warm_key(candidate: Candidate, model: str, now: float) -> tuple[int, int, int, float, float, int, int]:
+    def _warm_key(
+        candidate: Candidate, model: str, now: float, priors: Priors
+    ) -> tuple[int, int, int, float, float, int, int]:
         backend, replica = candidate.backend, candidate.replica
-        parallel = backend.num_parallel or 1
-        wait, tier = expected_wait(model, replica, backend.timings, parallel, now)
+        wait, tier = expected_wait(model, replica, backend, now, priors)
         recency = _idle_since(replica.residency) if tier == 2 else 0.0
         return (
             candidate.priority,

@@ -8,7 +8,9 @@ loads each model once, on its own replica, and then only answers.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from collections.abc import Callable
 
 import httpx
 
@@ -72,3 +74,41 @@ def test_two_one_slot_replicas_serve_alternating_models_with_only_the_two_unavoi
 def test_blind_balancing_reloads_on_almost_every_request() -> None:
     loads, _, _ = _alternate("least-outstanding")
     assert sum(sum(counts.values()) for counts in loads.values()) >= REQUESTS - 1, loads
+
+
+def _resident(router_url: str) -> dict[str, list[str]]:
+    status = httpx.get(router_url + "/fleet/status", timeout=GUARD).json()
+    return {backend["name"]: backend["replicas"][0]["resident"] for backend in status["backends"]}
+
+
+def _wait_for(check: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + GUARD
+    while not check():
+        assert time.monotonic() < deadline, "the router's view did not converge"
+        time.sleep(0.02)
+
+
+def test_polls_show_what_another_client_loaded_and_unloads_through_the_router_forget_at_once() -> None:
+    config = SimConfig(models=(QWEN, LLAMA), tokens=5, scheduler=SCHEDULER)
+    key = f"registry.ollama.ai/library/{LLAMA}"
+    with (
+        running_sim(config, name="a") as first,
+        running_sim(config, name="b") as second,
+        running_router(
+            model_map({"a": first.url, "b": second.url}, {LLAMA: [{"name": "a"}, {"name": "b", "priority": 0}]}),
+            ps_interval=0.05,
+        ) as router,
+    ):
+        assert httpx.post(second.url + "/api/generate", json={"model": LLAMA}, timeout=GUARD).status_code == 200
+        _wait_for(lambda: _resident(router.url)["b"] == [key])
+        answer = httpx.post(router.url + "/api/generate", json={"model": LLAMA, "prompt": "hi"}, timeout=GUARD)
+        assert answer.headers["x-fleet-backend"] == "b", "sent where another client had loaded it"
+        unload = httpx.post(router.url + "/api/generate", json={"model": LLAMA, "keep_alive": 0}, timeout=GUARD)
+        assert unload.status_code == 200
+        assert _resident(router.url)["b"] == [], "an unload answered by the replica is believed at once"
+        assert httpx.post(second.url + "/api/generate", json={"model": LLAMA}, timeout=GUARD).status_code == 200
+        _wait_for(lambda: _resident(router.url)["b"] == [key])
+        second.stop()
+        _wait_for(lambda: _resident(router.url)["b"] == [])
+        scheduler = first.server.app.scheduler
+        assert scheduler is not None and sum(scheduler.loads.values()) == 0

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from router.balancing.admission import QueueLimits, admit
 from router.balancing.backends import Backend
-from router.balancing.placement import Plan, Planner, Policy, model_of
+from router.balancing.placement import Plan, Planner, Policy, running_model
 from router.balancing.replicas import Replica
 from router.balancing.residency import Visit
 from router.balancing.selection import Choice
@@ -130,7 +130,7 @@ class Balancer:
 
     async def first_answer(self, outgoing: Outgoing, options: Sequence[Choice]) -> Outcome:
         """The first answer worth relaying, or the best refusal; raises Unavailable (open circuits, full queues)."""
-        plan = self.planner.plan(options, outgoing.model, time.monotonic())
+        plan = self.planner.plan(options, running_model(outgoing.target, outgoing.model), time.monotonic())
         ranked = plan.backends
         first = await admit(ranked, self.limits)
         deadline = time.monotonic() + self.retry_deadline
@@ -216,7 +216,7 @@ class Balancer:
 
     def _visit(self, outgoing: Outgoing, backend: Backend, replica: Replica) -> Visit | None:
         """Book the attempt in the replica's residency and count it as a warm hit or a cold start."""
-        model = model_of(outgoing.model)
+        model = running_model(outgoing.target, outgoing.model)
         if model is None:
             return None
         parallel = backend.num_parallel or 1

@@ -68,9 +68,30 @@ class Plan:
         return [replica for replica in planned if replica.allows(now)]
 
 
+RUNS_MODEL = frozenset(
+    {
+        b"/api/generate",
+        b"/api/chat",
+        b"/api/embed",
+        b"/api/embeddings",
+        b"/v1/chat/completions",
+        b"/v1/completions",
+        b"/v1/embeddings",
+        b"/v1/responses",
+        b"/v1/messages",
+    }
+)
+"""Paths whose requests make Ollama load the model (``show``, ``pull`` and the like do not)."""
+
+
 def model_of(label: str) -> str | None:
     """The residency key of a request's model label, or None for models routed to the default backend."""
     return None if not label or label == UNROUTED else model_key(label)
+
+
+def running_model(target: bytes, label: str) -> str | None:
+    """The residency key of the model a request runs, or None when it runs none or is not routed by model."""
+    return model_of(label) if target.split(b"?", 1)[0] in RUNS_MODEL else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,10 +183,10 @@ class Planner:
         self.policy = policy
         self._turn = 0
 
-    def plan(self, options: Sequence[Choice], label: str, now: float) -> Plan:
-        """The plan for one request for the model labelled ``label``; :class:`Unavailable` if none can take it."""
+    def plan(self, options: Sequence[Choice], model: str | None, now: float) -> Plan:
+        """The plan for one request running ``model`` (a residency key; None for requests that run no known
+        model); :class:`Unavailable` if no backend can take it."""
         ranked = rank(options)
-        model = model_of(label)
         if self.policy is Policy.LEAST_OUTSTANDING or (model is None and self.policy is Policy.WARM_FIRST):
             return Plan(ranked, {})
         by_backend = {id(option.backend): option for option in options}

@@ -7,7 +7,7 @@ import pytest
 from config.model_map import Backend as BackendSpec
 from config.names import model_key
 from router.balancing.backends import Backend
-from router.balancing.placement import Planner, Policy, expected_wait
+from router.balancing.placement import Planner, Policy, expected_wait, model_of, running_model
 from router.balancing.ps_poll import resident_models
 from router.balancing.residency import Visit
 from router.balancing.routing_table import UNROUTED
@@ -29,7 +29,7 @@ def backend(name: str, addresses: int = 1, num_parallel: int | None = None) -> B
 
 def first(options: list[Choice], model: str = QWEN, policy: Policy = Policy.WARM_FIRST) -> str:
     """``backend/address`` of the replica the request tries first."""
-    plan = Planner(policy).plan(options, model, NOW)
+    plan = Planner(policy).plan(options, model_of(model), NOW)
     chosen = plan.backends[0]
     return f"{chosen.name}/{plan.replicas_of(chosen, NOW)[0].host}"
 
@@ -63,7 +63,7 @@ def test_least_outstanding_and_round_robin_ignore_residency() -> None:
     resident(l4, 0, QWEN)
     assert first([Choice(t4), Choice(l4)], policy=Policy.LEAST_OUTSTANDING) == "t4/t4"
     planner = Planner(Policy.ROUND_ROBIN)
-    turns = [planner.plan([Choice(t4), Choice(l4)], QWEN, NOW).backends[0].name for _ in range(4)]
+    turns = [planner.plan([Choice(t4), Choice(l4)], model_key(QWEN), NOW).backends[0].name for _ in range(4)]
     assert sorted(turns) == ["l4", "l4", "t4", "t4"]
 
 
@@ -141,6 +141,13 @@ def test_models_of_the_default_backend_fall_back_to_least_outstanding() -> None:
     resident(t4, 0, "phi3:mini")
     l4.in_flight = 2
     assert first([Choice(t4), Choice(l4)], model=UNROUTED) == "t4/t4"
+
+
+def test_only_requests_that_run_a_model_are_placed_by_residency() -> None:
+    assert running_model(b"/api/chat", QWEN) == model_key(QWEN)
+    assert running_model(b"/v1/chat/completions?x=1", QWEN) == model_key(QWEN)
+    assert running_model(b"/api/show", QWEN) is None, "showing a model does not load it"
+    assert running_model(b"/api/chat", UNROUTED) is None
 
 
 def test_ps_answers_are_read_as_ollama_names_them() -> None:

@@ -17,7 +17,7 @@ CHECKOV_TIME := 30 seconds
 NODE_TIME := a few seconds
 
 .PHONY: help venv demo test lint types unit policy checkov check-config model-map plan docs schema bench bench-quick \
-	bench-profile preview up fmt clean status demo-serve
+	bench-profile bench-fleet preview up fmt clean status demo-serve
 .DEFAULT_GOAL := help
 
 # Every target carries a "## what it does" comment; `make help` (the default goal) prints them.
@@ -96,6 +96,9 @@ bench: $(STAMP) ## router vs nginx vs direct, 3 runs, medians (~5 min)
 
 bench-quick: $(STAMP) ## one short bench run, for a first look
 	$(PY) -m bench --quick
+
+bench-fleet: $(STAMP) ## routing policies on a simulated GPU fleet, one seeded workload (~2 min)
+	$(PY) -m bench.fleet
 
 bench-profile: $(STAMP) ## py-spy flame graphs of the router into build/bench/
 	$(VENV)/bin/pip install --quiet py-spy==0.4.3

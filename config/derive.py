@@ -3,7 +3,10 @@
 Every pool's models route to that pool (pools listed first are preferred when several pull the same
 model); explicit ``routes`` replace what the pools imply for their model. Backend URLs point at the
 Services infra creates (:mod:`config.naming`), and ``max_in_flight`` is what the pool can hold before
-Ollama itself would answer 503: replicas × (OLLAMA_NUM_PARALLEL + OLLAMA_MAX_QUEUE).
+Ollama itself would answer 503: replicas × (OLLAMA_NUM_PARALLEL + OLLAMA_MAX_QUEUE). ``num_parallel`` is
+the pool's OLLAMA_NUM_PARALLEL (Ollama's default is 1: ``NumParallel = Uint("OLLAMA_NUM_PARALLEL", 1)`` in
+https://github.com/ollama/ollama/blob/main/envconfig/config.go), which warm-first routing uses to tell a loaded
+model with a free slot from a saturated one.
 """
 
 from __future__ import annotations
@@ -15,6 +18,11 @@ from config.stack import PoolSpec, StackConfig
 
 OLLAMA_DEFAULT_NUM_PARALLEL = 1
 OLLAMA_DEFAULT_MAX_QUEUE = 512
+
+
+def num_parallel(pool: PoolSpec) -> int:
+    """Requests one loaded model of a replica answers at once: the pool's OLLAMA_NUM_PARALLEL or Ollama's default."""
+    return max(1, int(pool.ollama.env.get("OLLAMA_NUM_PARALLEL", OLLAMA_DEFAULT_NUM_PARALLEL)))
 
 
 def max_in_flight(pool: PoolSpec) -> int:
@@ -33,6 +41,7 @@ def pool_backend(pool: PoolSpec, namespace: str) -> Backend:
         name=pool.name,
         url=backend_url(service, namespace),
         max_in_flight=max_in_flight(pool),
+        num_parallel=num_parallel(pool),
         resolve=several,
     )
 

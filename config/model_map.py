@@ -41,6 +41,11 @@ class Backend(SnakeModel):
     max_in_flight: Annotated[int, Field(ge=1)] | None = Field(
         default=None, description="Requests this backend may hold at once; absent means no cap."
     )
+    num_parallel: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description="OLLAMA_NUM_PARALLEL of the backend's servers: requests one loaded model answers at once; "
+        "absent means unknown (the router assumes Ollama's default, 1).",
+    )
     resolve: bool = Field(
         default=False,
         description="Treat every address the URL's host resolves to as one replica (a headless Service).",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config.names import parse_model_name
+from ollama_sim.scheduler import SchedulerConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,7 @@ class SimConfig:
         port: port to listen on; 0 picks a free one, kept across ``stop``/``start``.
         embedding_length: dimensions of the vectors ``/api/embed`` returns.
         record_requests: keep every request in ``observed.requests`` (turn off for long benchmarks).
+        scheduler: simulate Ollama's model scheduler (loads, slots, evictions); None answers at once.
     """
 
     name: str = "sim"
@@ -32,6 +34,7 @@ class SimConfig:
     port: int = 0
     embedding_length: int = 64
     record_requests: bool = True
+    scheduler: SchedulerConfig | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "models", tuple(self.models))

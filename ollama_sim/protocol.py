@@ -4,7 +4,9 @@ Requests on a connection are answered in order (pipelined ones wait in a queue).
 one write; a :class:`Stream` goes to a :class:`StreamWriter`, which writes it a line at a time. Reading
 continues while streaming, so a client that closes early is seen at once: the stream stops and counts as
 a disconnect. :class:`Faults` are read when each request starts (``hang``, ``first_byte_delay``,
-``fail_after_lines``); ``status`` is applied by the route table.
+``fail_after_lines``); ``status`` is applied by the route table. With a scheduler, a request that runs a
+model first waits for its ticket (:mod:`ollama_sim.scheduler`), holds it while it is answered, and gives it
+back when the answer ends or the client leaves.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ollama_sim.errors import native_error
 from ollama_sim.observe import Observations, ObservedRequest
 from ollama_sim.request import Request
 from ollama_sim.routes import App
+from ollama_sim.scheduler import Ticket
 from ollama_sim.streaming import StreamWriter
 from ollama_sim.wire import Fixed, Response, Stream, fixed_head, stream_head
 
@@ -74,6 +77,7 @@ class Connection(asyncio.Protocol):
         self._killed = False
         self._stream: StreamWriter | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._ticket: Ticket | None = None
         self._url = b""
         self._headers: dict[str, str] = {}
         self._body: list[bytes] = []
@@ -102,6 +106,7 @@ class Connection(asyncio.Protocol):
         """A stream still being written is a disconnect, or aborted if the simulator killed it."""
         self._closed = True
         self._cancel_timer()
+        self._release()
         if self._stream is not None:
             self._stream.lost(self._killed)
             self._stream = None
@@ -173,11 +178,32 @@ class Connection(asyncio.Protocol):
         if faults.first_byte_delay > 0:
             self._timer = self._loop.call_later(faults.first_byte_delay, self._respond_later, request)
             return
-        self._respond(request)
+        self._respond_later(request)
 
     def _respond_later(self, request: Request) -> None:
         self._timer = None
-        self._respond(request)
+        admitted = self._context.app.admit(request)
+        if admitted is None:
+            self._respond(request)
+        elif isinstance(admitted, Ticket):
+            self._ticket = admitted
+            admitted.ready.add_done_callback(lambda _: self._admitted(request, admitted))
+        else:
+            self._write_fixed(request, cast(Fixed, admitted))
+
+    def _admitted(self, request: Request, ticket: Ticket) -> None:
+        """The scheduler gave the request a slot: answer now, or after its generation time if not streamed."""
+        if self._closed or ticket.done:
+            return
+        if ticket.hold > 0:
+            self._timer = self._loop.call_later(ticket.hold, self._respond, request)
+        else:
+            self._respond(request)
+
+    def _release(self) -> None:
+        ticket, self._ticket = self._ticket, None
+        if ticket is not None:
+            ticket.release()
 
     def _respond(self, request: Request) -> None:
         try:
@@ -208,6 +234,7 @@ class Connection(asyncio.Protocol):
 
     def _finished(self, request: Request) -> None:
         """The answer is complete: close, or move on to the next pipelined request."""
+        self._release()
         self._busy = False
         if not request.keep_alive:
             self._close()

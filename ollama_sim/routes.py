@@ -5,20 +5,26 @@ Host check (loopback listeners only; 403, no body), ``OPTIONS`` answered 204, th
 gin's ``404 page not found`` and a known path with another method ``405 method not allowed``, both
 ``text/plain``; a path that only differs by a trailing slash is redirected (301 for GET, 307 otherwise), gin's
 ``RedirectTrailingSlash``. An injected ``Faults.status`` then replaces the answer of every ``/api`` and
-``/v1`` route.
+``/v1`` route. With a scheduler (:mod:`ollama_sim.scheduler`), :meth:`App.admit` gives each generate, chat
+and embed request its ticket before the handler runs.
 """
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from ollama_sim.admin_api import AdminApi
 from ollama_sim.config import Faults, SimConfig
-from ollama_sim.errors import fault_message, native_error, openai_error
+from ollama_sim.errors import ApiError, fault_message, native_error, openai_error
 from ollama_sim.hostcheck import host_allowed, listener_is_loopback
 from ollama_sim.inference import Inference
+from ollama_sim.keepalive import FOREVER_NS, keep_alive_ns
 from ollama_sim.native_api import Handler, NativeApi
 from ollama_sim.openai_api import OpenAiApi
 from ollama_sim.request import Request
 from ollama_sim.responses_api import ResponsesApi
+from ollama_sim.scheduler import QueueFull, Scheduler, Ticket
 from ollama_sim.store import SimState
 from ollama_sim.wire import GIN_TEXT, HTML, TEXT, Fixed, Response
 
@@ -29,6 +35,18 @@ METHOD_NOT_ALLOWED = Fixed(405, GIN_TEXT, b"405 method not allowed")
 MISSING_HOST = Fixed(400, TEXT, b"400 Bad Request: missing required Host header")
 BLOBS = "/api/blobs/"
 V1_MODEL = "/v1/models/"
+SCHEDULED = {
+    "/api/generate": "prompt",
+    "/api/chat": "messages",
+    "/api/embed": "input",
+    "/api/embeddings": "prompt",
+    "/v1/chat/completions": "messages",
+    "/v1/completions": "prompt",
+    "/v1/embeddings": "input",
+    "/v1/responses": "input",
+}
+"""Paths that run a model, and the field that holds what to run it on (empty: a load or an unload)."""
+BUSY = "server busy, please try again.  maximum pending requests exceeded"
 
 
 class App:
@@ -36,6 +54,9 @@ class App:
 
     def __init__(self, config: SimConfig, faults: Faults, state: SimState) -> None:
         self.faults = faults
+        self.state = state
+        self.scheduler = None if config.scheduler is None else Scheduler(config.scheduler, state)
+        self._generation_s = config.tokens / config.token_rate if config.token_rate > 0 else 0.0
         self.check_host = listener_is_loopback(config.host)
         inference = Inference(config, state)
         native = NativeApi(config, state, inference)
@@ -100,6 +121,33 @@ class App:
             message = fault_message(status)
             return openai_error(status, message) if path.startswith("/v1/") else native_error(status, message)
         return handler(request)
+
+    def admit(self, request: Request) -> Ticket | Response | None:
+        """With a scheduler: the ticket a model-running request waits on, a 503 when its queue is full,
+        or None (no scheduler, not such a request, or one the handler refuses or unloads with)."""
+        field = SCHEDULED.get(request.path) if self.scheduler is not None and request.method == "POST" else None
+        if self.scheduler is None or field is None:
+            return None
+        try:
+            body: Any = json.loads(request.body)
+            facts = self.state.lookup(body["model"])
+            keep_ns = keep_alive_ns(body.get("keep_alive"))
+        except (ValueError, TypeError, KeyError, ApiError):
+            return None
+        if facts is None:
+            return None
+        if keep_ns == 0 and not body.get(field):
+            self.scheduler.expire(facts)
+            return None
+        keep_alive = None if keep_ns is None else (float("inf") if keep_ns == FOREVER_NS else keep_ns / 1e9)
+        try:
+            ticket = self.scheduler.request(facts, keep_alive)
+        except QueueFull:
+            return native_error(503, BUSY) if request.path.startswith("/api/") else openai_error(503, BUSY)
+        streamed = body.get("stream", request.path.startswith("/api/")) is not False
+        if not streamed and field in ("prompt", "messages") and "embed" not in request.path:
+            ticket.hold = self._generation_s
+        return ticket
 
     def _unmatched(self, request: Request, path: str) -> Response:
         """A trailing-slash redirect when the other spelling is routed for this method, else 404."""

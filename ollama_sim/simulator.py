@@ -109,6 +109,8 @@ class SimulatedOllama:
         for _ in range(3):
             await asyncio.sleep(0)
         self.state.restart()
+        if self.app.scheduler is not None:
+            self.app.scheduler.reset()
 
     async def close(self) -> None:
         """Stop for good (same as :meth:`stop`; the object may still be started again)."""

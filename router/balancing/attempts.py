@@ -1,6 +1,7 @@
 """Retry and fallback before the first byte: try backends and their replicas until one answers usefully.
 
-The ranked backends come from :func:`router.balancing.selection.rank`; admission
+The plan (backends, and each backend's replicas, in order) comes from the placement policy
+(:mod:`router.balancing.placement`), over the backends :func:`router.balancing.selection.rank` keeps; admission
 (:mod:`router.balancing.admission`) gives
 the request a slot on the first one with room (waiting in its queue if all are full). Attempts then go
 through that backend's eligible replicas, then the other ranked backends (each only if it has a free
@@ -16,6 +17,10 @@ It does not move on after a first-byte timeout (the backend may be busy loading 
 another would double the wait and the work), nor after ``FLEET_RETRY_DEADLINE`` seconds since the
 first attempt. When every attempt failed, the client gets the last backend answer read (so a 503 stays
 Ollama's 503), else a 502 or 504 naming the backend. Nothing here runs once a byte has been relayed.
+
+Each attempt at a replica is booked in its residency (:class:`router.balancing.residency.Visit`): a warm
+hit or a cold start (``fleet_warm_hits_total``, ``fleet_cold_starts_total``), the model resident once
+answered, the load or service time it showed.
 """
 
 from __future__ import annotations
@@ -28,8 +33,10 @@ from dataclasses import dataclass
 
 from router.balancing.admission import QueueLimits, admit
 from router.balancing.backends import Backend
+from router.balancing.placement import Plan, Planner, Policy, running_model
 from router.balancing.replicas import Replica
-from router.balancing.selection import Choice, rank
+from router.balancing.residency import Visit
+from router.balancing.selection import Choice
 from router.telemetry.metrics import Metrics, Reason
 from router.upstream import FirstByteTimeout, Timeouts, UpstreamConnectError, UpstreamError, UpstreamResponse, exchange
 from router.upstream.outgoing import Outgoing
@@ -50,11 +57,15 @@ class Answer:
     upstream: UpstreamResponse
     backend: Backend
     replica: Replica
+    visit: Visit | None = None
 
     def finish(self) -> None:
         """The relay is over: drop the connection unless it was returned, free the replica and the slot."""
+        completed = 200 <= self.upstream.status < 300
         self.upstream.abort()
         self.replica.in_flight -= 1
+        if self.visit is not None:
+            self.visit.end(time.monotonic(), completed=completed)
         self.backend.release()
 
 
@@ -103,7 +114,15 @@ def _prefer(kept: Outcome | None, new: Outcome) -> Outcome:
 class Balancer:
     """Finds the first answer worth relaying among ranked backends and their replicas."""
 
-    def __init__(self, limits: QueueLimits, timeouts: Timeouts, metrics: Metrics, retry_deadline: float) -> None:
+    def __init__(
+        self,
+        limits: QueueLimits,
+        timeouts: Timeouts,
+        metrics: Metrics,
+        retry_deadline: float,
+        planner: Planner | None = None,
+    ) -> None:
+        self.planner = planner or Planner(Policy.WARM_FIRST)
         self.limits = limits
         self.timeouts = timeouts
         self.metrics = metrics
@@ -111,7 +130,8 @@ class Balancer:
 
     async def first_answer(self, outgoing: Outgoing, options: Sequence[Choice]) -> Outcome:
         """The first answer worth relaying, or the best refusal; raises Unavailable (open circuits, full queues)."""
-        ranked = rank(options)
+        plan = self.planner.plan(options, running_model(outgoing.target, outgoing.model), time.monotonic())
+        ranked = plan.backends
         first = await admit(ranked, self.limits)
         deadline = time.monotonic() + self.retry_deadline
         order = [first, *(backend for backend in ranked if backend is not first)]
@@ -124,7 +144,7 @@ class Balancer:
                     continue
             more_after = position + 1 < len(order)
             try:
-                outcome = await self._on_backend(outgoing, backend, more_after=more_after, deadline=deadline)
+                outcome = await self._on_backend(outgoing, plan, backend, more_after=more_after, deadline=deadline)
             except BaseException:
                 backend.release()
                 raise
@@ -137,9 +157,11 @@ class Balancer:
         assert kept is not None, "the first ranked backend is always tried"
         return kept
 
-    async def _on_backend(self, outgoing: Outgoing, backend: Backend, *, more_after: bool, deadline: float) -> Outcome:
-        """Try ``backend``'s eligible replicas in turn (its slot is held by the caller)."""
-        replicas = backend.eligible(time.monotonic())
+    async def _on_backend(
+        self, outgoing: Outgoing, plan: Plan, backend: Backend, *, more_after: bool, deadline: float
+    ) -> Outcome:
+        """Try ``backend``'s eligible replicas in the planned order (its slot is held by the caller)."""
+        replicas = plan.replicas_of(backend, time.monotonic())
         if not replicas:
             return Failure(UpstreamConnectError(f"no replica of backend {backend.name} takes requests now"), backend)
         kept: Outcome | None = None
@@ -163,28 +185,44 @@ class Balancer:
         message = outgoing.message(backend.host_header)
         trial = replica.circuit.on_dispatch()
         replica.in_flight += 1
+        visit = self._visit(outgoing, backend, replica)
         started = time.perf_counter()
         try:
             upstream = await exchange(replica.pool, message, self.timeouts, head_only=outgoing.head_only)
         except UpstreamError as error:
             replica.in_flight -= 1
+            _ended(visit, completed=False)
             replica.record_failure(str(error))
             failure = Failure(error, backend, retry=not isinstance(error, FirstByteTimeout))
             return self._moved_on(outgoing, replica, failure, more)
         except BaseException:
             replica.in_flight -= 1
+            _ended(visit, completed=False)
             if trial:
                 replica.circuit.on_abandon()
             raise
         self.metrics.first_byte(backend.name, time.perf_counter() - started)
         status = upstream.status
+        if visit is not None:
+            visit.answered(status, time.monotonic())
         if status >= 500:
             replica.record_failure(f"answered {status}")
         else:
             replica.record_success()
         if not more or not (status in RETRY_STATUSES or (status == 404 and outgoing.model_fallback)):
-            return Answer(upstream, backend, replica)
+            return Answer(upstream, backend, replica, visit)
+        _ended(visit, completed=False)
         return self._moved_on(outgoing, replica, await _buffer(upstream, backend, replica), more)
+
+    def _visit(self, outgoing: Outgoing, backend: Backend, replica: Replica) -> Visit | None:
+        """Book the attempt in the replica's residency and count it as a warm hit or a cold start."""
+        model = running_model(outgoing.target, outgoing.model)
+        if model is None:
+            return None
+        parallel = backend.num_parallel or 1
+        visit = Visit.begin(model, replica.residency, backend.timings, parallel, time.monotonic())
+        self.metrics.placement(outgoing.model, backend.name, visit.start)
+        return visit
 
     def _moved_on(self, outgoing: Outgoing, replica: Replica, outcome: Outcome, more: bool) -> Outcome:
         """Count and log an outcome that sends the request to the next candidate."""
@@ -202,6 +240,11 @@ class Balancer:
         extra = {"backend": replica.backend, "replica": replica.address, "reason": reason, "detail": detail}
         logger.warning("trying the next backend", extra=extra)
         return outcome
+
+
+def _ended(visit: Visit | None, *, completed: bool) -> None:
+    if visit is not None:
+        visit.end(time.monotonic(), completed=completed)
 
 
 async def _buffer(upstream: UpstreamResponse, backend: Backend, replica: Replica) -> Outcome:

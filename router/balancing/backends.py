@@ -21,6 +21,7 @@ from config.model_map import Backend as BackendSpec
 from config.model_map import ModelMap
 from router.balancing.circuit import CircuitPolicy, CircuitState
 from router.balancing.replicas import Health, Replica
+from router.balancing.residency import Timings
 from router.telemetry.metrics import BackendGauges
 from router.upstream import ConnectionPool
 
@@ -48,6 +49,8 @@ class Backend:
         self.url = spec.url
         self.resolve = spec.resolve
         self.max_in_flight = spec.max_in_flight
+        self.num_parallel = spec.num_parallel
+        self.timings = Timings()
         self.hostname = parts.hostname or ""
         self.port = parts.port or 80
         self.host_header = parts.netloc.encode("ascii")
@@ -158,7 +161,9 @@ class Backend:
             "queued": len(self.waiters),
             "idle_connections": sum(replica.pool.idle_count for replica in self.replicas),
             "last_error": errors[0] if errors else None,
-            "replicas": [replica.status() for replica in self.replicas],
+            "num_parallel": self.num_parallel,
+            "load_seconds": {model: round(value, 3) for model, value in sorted(self.timings.load.values.items())},
+            "replicas": [replica.status(self.timings.load) for replica in self.replicas],
         }
 
 
@@ -179,6 +184,7 @@ class BackendRegistry:
             existing = self.by_name.get(spec.name)
             if existing is not None and (existing.url, existing.resolve) == (spec.url, spec.resolve):
                 existing.max_in_flight = spec.max_in_flight
+                existing.num_parallel = spec.num_parallel
                 existing.wake()
                 current[spec.name] = existing
             else:

@@ -6,6 +6,7 @@ Service) every address the host resolves to is a replica of its own, so the rout
 over the pods, not kept-alive connections, and a pod that fails is taken out of rotation alone.
 
 Health is what the last exchange or probe showed: ``up``, ``down``, or ``unknown`` before the first.
+Residency (:mod:`router.balancing.residency`) is which models it holds, as the router knows it.
 Circuit transitions are logged (the request id is attached when a request caused them).
 """
 
@@ -16,6 +17,7 @@ import time
 from enum import StrEnum
 
 from router.balancing.circuit import CircuitBreaker, CircuitPolicy, CircuitState
+from router.balancing.residency import Ewma, Residency
 from router.upstream import ConnectionPool
 
 logger = logging.getLogger("router.health")
@@ -47,6 +49,7 @@ class Replica:
         self.health = Health.UNKNOWN
         self.last_error: str | None = None
         self.last_probe: str | None = None
+        self.residency = Residency()
 
     def allows(self, now: float) -> bool:
         """Whether a request may be sent to this replica now (its circuit is closed or offers a trial)."""
@@ -80,8 +83,8 @@ class Replica:
         """Whether requests flow to it freely: its circuit is closed."""
         return self.circuit.state is CircuitState.CLOSED
 
-    def status(self) -> dict[str, object]:
-        """The replica as ``/fleet/status`` shows it."""
+    def status(self, load: Ewma | None = None) -> dict[str, object]:
+        """The replica as ``/fleet/status`` shows it (``load``: its backend's observed load times)."""
         return {
             "address": self.address,
             "health": self.health,
@@ -90,4 +93,5 @@ class Replica:
             "idle_connections": self.pool.idle_count,
             "last_error": self.last_error,
             "last_probe": self.last_probe,
+            **self.residency.status(load or Ewma()),
         }

@@ -7,7 +7,9 @@ circuits lets a request through. That is a deliberate choice: when every candida
 and no half-open trial is due, the client gets an immediate 503 with ``Retry-After`` (seconds until the
 first trial is due) instead of a request sent to a backend known to be failing; once a trial is due,
 the request that comes along is that trial. Caps (``max_in_flight``) are not decided here but by
-admission (:mod:`router.balancing.admission`), which takes the first ranked backend with room.
+admission (:mod:`router.balancing.admission`), which takes the first ranked backend with room. Placement
+(:mod:`router.balancing.placement`) keeps this ranking's priorities and exclusions and may reorder
+candidates within a priority (by residency, with ``warm-first``).
 """
 
 from __future__ import annotations

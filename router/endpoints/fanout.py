@@ -6,6 +6,7 @@ every GPU that holds it. The request goes to every replica of all the route's ba
 requests bypass ``max_in_flight``: they free capacity rather than use it); their answers are small JSON
 documents (or empty), read whole. The client gets the first success in route order (any 2xx), else the
 first answer, else 502/504; ``X-Fleet-Backend`` lists every backend that gave the chosen status.
+A replica that answered either with a 2xx no longer holds the model (its residency forgets it at once).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from starlette.types import Send
 
 from router.balancing.attempts import Failure
 from router.balancing.backends import Backend
+from router.balancing.placement import model_of
 from router.balancing.replicas import Replica
 from router.edge.context import RequestContext
 from router.edge.responses import send_bytes
@@ -51,6 +53,9 @@ async def _ask(
         replica.record_failure(f"answered {upstream.status}")
     else:
         replica.record_success()
+    model = model_of(outgoing.model)
+    if 200 <= upstream.status < 300 and model is not None:
+        replica.residency.unloaded(model)
     return upstream.status, upstream.headers, body
 
 

@@ -2,7 +2,8 @@
 
 :meth:`Services.start` runs in the lifespan's start-up: it looks up the replicas of ``resolve: true``
 backends before the first request, then starts one task each for the health probes
-(``FLEET_PROBE_INTERVAL``, 0 turns them off), the DNS look-ups (``FLEET_RESOLVE_INTERVAL``) and the
+(``FLEET_PROBE_INTERVAL``, 0 turns them off), the residency polls (``FLEET_PS_INTERVAL``, 0 turns them
+off), the DNS look-ups (``FLEET_RESOLVE_INTERVAL``) and the
 model-map watcher (``FLEET_RELOAD_INTERVAL``, 0 turns it off). :meth:`Services.aclose` runs in the
 lifespan's shutdown: it cancels every task and waits for each to end, so none outlives the server.
 """
@@ -14,6 +15,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from router.balancing.health import run_probes
+from router.balancing.ps_poll import run_ps_polls
 from router.balancing.resolver import ReplicaResolver, Resolve
 from router.runtime.reload import MapWatcher
 from router.runtime.state import FleetState
@@ -36,6 +38,10 @@ class Services:
         if settings.probe_interval > 0:
             self._spawn(
                 run_probes(self.state.backends, self.state.probe_timeouts, settings.probe_interval), "fleet-probes"
+            )
+        if settings.ps_interval > 0:
+            self._spawn(
+                run_ps_polls(self.state.backends, self.state.probe_timeouts, settings.ps_interval), "fleet-ps-polls"
             )
         self._spawn(self.resolver.run(), "fleet-resolver")
         if settings.reload_interval > 0:

@@ -42,6 +42,7 @@ class Kind(StrEnum):
     LEVEL = "level"
     WHOLE = "whole"
     SECONDS = "seconds"
+    CHOICE = "choice"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,7 @@ class Setting:
     flag: str | None = None
     zero: bool = False
     shown: str | None = None
+    choices: tuple[str, ...] = ()
 
 
 def setting(default: Any, env: str, kind: Kind, help: str, **how: Any) -> Any:
@@ -150,6 +152,21 @@ class RouterSettings:
         64, "FLEET_QUEUE_LENGTH", Kind.WHOLE, "requests that may wait per backend at `max_in_flight`", zero=True
     )
     queue_wait: float = setting(30.0, "FLEET_QUEUE_WAIT", Kind.SECONDS, "a queued request may wait for a slot")
+    ps_interval: float = setting(
+        5.0,
+        "FLEET_PS_INTERVAL",
+        Kind.SECONDS,
+        "between `GET /api/ps` polls of every replica, ±20 %, to know which models each holds (0: off)",
+        zero=True,
+    )
+    balance: str = setting(
+        "warm-first",
+        "FLEET_BALANCE",
+        Kind.CHOICE,
+        "how requests spread over a priority's replicas: `warm-first` (where the model is loaded), "
+        "`least-outstanding` or `round-robin` (docs/warm-first.md)",
+        choices=("warm-first", "least-outstanding", "round-robin"),
+    )
     reload_interval: float = setting(
         1.0, "FLEET_RELOAD_INTERVAL", Kind.SECONDS, "between model-map file checks (0: off)", zero=True
     )
@@ -224,6 +241,11 @@ def _value(name: str, described: Setting, text: str) -> Any:
         return text
     if kind is Kind.LIST:
         return tuple(item.strip() for item in text.split(",") if item.strip())
+    if kind is Kind.CHOICE:
+        choice = text.strip().lower()
+        if choice not in described.choices:
+            raise SettingsError(f"{name}: expected one of {', '.join(described.choices)}, got {choice!r}")
+        return choice
     if kind is Kind.LEVEL:
         level = text.strip().lower()
         if level not in LOG_LEVELS:

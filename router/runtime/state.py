@@ -20,6 +20,7 @@ from router.balancing.admission import QueueLimits
 from router.balancing.attempts import Balancer
 from router.balancing.backends import Backend, BackendRegistry
 from router.balancing.circuit import CircuitPolicy
+from router.balancing.placement import Planner, Policy
 from router.balancing.routing_table import RoutingTable
 from router.edge.access import KeyChecker
 from router.edge.cors import CorsPolicy
@@ -47,7 +48,8 @@ class FleetState:
         self.listing_timeouts = Timeouts(settings.connect_timeout, settings.listing_timeout, settings.listing_timeout)
         self.probe_timeouts = Timeouts(settings.connect_timeout, settings.probe_timeout, settings.probe_timeout)
         self.queue_limits = QueueLimits(settings.queue_length, settings.queue_wait)
-        self.balancer = Balancer(self.queue_limits, self.timeouts, self.metrics, settings.retry_deadline)
+        planner = Planner(Policy(settings.balance))
+        self.balancer = Balancer(self.queue_limits, self.timeouts, self.metrics, settings.retry_deadline, planner)
         self.max_body_bytes = settings.max_body_bytes
         self.listing_timeout = settings.listing_timeout
         self.listings = ListingCache(settings.listing_cache)

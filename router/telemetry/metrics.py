@@ -117,6 +117,7 @@ class Metrics:
         self.stream: dict[str, Histogram] = {}
         self.retries: defaultdict[tuple[str, str], int] = defaultdict(int)
         self.reloads: defaultdict[str, int] = defaultdict(int)
+        self.placements: defaultdict[tuple[str, str, str], int] = defaultdict(int)
 
     def request_done(self, endpoint: str, method: str, status: int) -> None:
         """Count a finished request."""
@@ -129,6 +130,10 @@ class Metrics:
     def retry(self, backend: str, reason: str) -> None:
         """A request left ``backend`` for the next candidate before its first byte."""
         self.retries[(backend, reason)] += 1
+
+    def placement(self, model: str, backend: str, start: str) -> None:
+        """A request left for a replica where ``model`` was ``warm``, loading (``joined``) or ``cold``."""
+        self.placements[(start, model, backend)] += 1
 
     def first_byte(self, backend: str, seconds: float) -> None:
         """Time from the request to the backend's response head."""
@@ -174,6 +179,7 @@ class Metrics:
         for result in ("applied", "rejected"):
             out.append(f'fleet_model_map_reloads_total{{result="{result}"}} {self.reloads[result]}')
         out += backend_lines(backends)
+        out += self._placements()
         out += self._histograms()
         out += [
             "# HELP fleet_streamed_lines_total Response lines relayed, by model and backend.",
@@ -182,6 +188,18 @@ class Metrics:
         for (model, backend), count in sorted(self.lines.items()):
             out.append(f'fleet_streamed_lines_total{{model="{_label(model)}",backend="{_label(backend)}"}} {count}')
         return "\n".join(out) + "\n"
+
+    def _placements(self) -> list[str]:
+        out: list[str] = []
+        for start, name, help_text in (
+            ("cold", "fleet_cold_starts_total", "Requests that made a replica load their model, by model and backend."),
+            ("warm", "fleet_warm_hits_total", "Requests sent where their model was resident, by model and backend."),
+        ):
+            out += [f"# HELP {name} {help_text}", f"# TYPE {name} counter"]
+            for (kind, model, backend), count in sorted(self.placements.items()):
+                if kind == start:
+                    out.append(f'{name}{{model="{_label(model)}",backend="{_label(backend)}"}} {count}')
+        return out
 
     def _histograms(self) -> list[str]:
         out = [

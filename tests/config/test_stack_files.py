@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
+from typing import Any
 
 from config.cli import main
 from config.derive import derive_model_map
@@ -40,6 +42,27 @@ def test_dev_model_map_routes_every_pool_model_to_its_pool() -> None:
                 pool.name,
                 model,
             )
+
+
+def test_model_map_tells_the_router_each_pools_num_parallel() -> None:
+    data = stack_data("dev")
+    stack = accepted(data)
+    backends = {backend.name: backend for backend in derive_model_map(stack).backends}
+    for pool in stack.pools:
+        expected = int(pool.ollama.env.get("OLLAMA_NUM_PARALLEL", 1))
+        assert backends[pool.name].num_parallel == expected, pool.name
+    first = stack.pools[0]
+    changed = accepted(_with_env(data, first.name, {"OLLAMA_NUM_PARALLEL": "3"}))
+    assert {b.name: b.num_parallel for b in derive_model_map(changed).backends}[first.name] == 3
+
+
+def _with_env(data: dict[str, Any], pool: str, env: dict[str, str]) -> dict[str, Any]:
+    """``data`` with ``env`` added to the Ollama environment of ``pool``."""
+    copied = copy.deepcopy(data)
+    for entry in copied["pools"]:
+        if entry["name"] == pool:
+            entry.setdefault("ollama", {}).setdefault("env", {}).update(env)
+    return copied
 
 
 def test_check_config_prints_a_summary_for_each_committed_stack(capsys: object) -> None:

@@ -87,9 +87,10 @@ class RunningRouter:
 
 
 def settings(**overrides: Any) -> RouterSettings:
-    """Test settings: loopback, short timeouts, no listing cache, no probes, no map watcher unless asked.
+    """Test settings: loopback, short timeouts, no listing cache, no probes or residency polls, no map
+    watcher unless asked.
 
-    Probes and the watcher are off by default because many tests assert on exactly which requests a
+    Probes, polls and the watcher are off by default because many tests assert on exactly which requests a
     simulated backend saw; the tests of those features turn them on.
     """
     base = RouterSettings(
@@ -102,6 +103,7 @@ def settings(**overrides: Any) -> RouterSettings:
         listing_timeout=2.0,
         listing_cache=0.0,
         probe_interval=0.0,
+        ps_interval=0.0,
         reload_interval=0.0,
         drain_seconds=5.0,
         drain_notice_seconds=0.0,

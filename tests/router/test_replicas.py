@@ -63,7 +63,8 @@ def test_requests_spread_over_every_resolved_address() -> None:
         looked_up.append((host, port))
         return list(reversed(ADDRESSES))
 
-    with _pods() as pods, running_router(_document(pods[0].port), resolve=resolve, circuit_failures=1) as router:
+    spread = {"circuit_failures": 1, "balance": "least-outstanding"}
+    with _pods() as pods, running_router(_document(pods[0].port), resolve=resolve, **spread) as router:
         assert looked_up == [("localhost", pods[0].port)], "resolved at start-up, before the first request"
         status = httpx.get(router.url + "/fleet/status", timeout=GUARD).json()["backends"][0]
         assert [r["address"] for r in status["replicas"]] == [f"{a}:{pods[0].port}" for a in ADDRESSES]

@@ -2,15 +2,15 @@
 
 Every pool's models route to that pool (pools listed first are preferred when several pull the same
 model); explicit ``routes`` replace what the pools imply for their model. Backend URLs point at the
-Services infra creates (:mod:`config.naming`), and ``max_in_flight`` is what the pool can hold before
+Services infra creates (:mod:`config.k8s_names`), and ``max_in_flight`` is what the pool can hold before
 Ollama itself would answer 503: replicas × (OLLAMA_NUM_PARALLEL + OLLAMA_MAX_QUEUE).
 """
 
 from __future__ import annotations
 
+from config.k8s_names import backend_url, ollama_headless_service, ollama_service
 from config.model_map import Backend, ModelMap, Route, RouteTarget
-from config.names import model_key
-from config.naming import backend_url, ollama_headless_service, ollama_service
+from config.model_names import model_key
 from config.stack import PoolSpec, StackConfig
 
 OLLAMA_DEFAULT_NUM_PARALLEL = 1

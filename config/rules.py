@@ -15,9 +15,9 @@ from config.cluster_rules import maintenance_problems, router_placement_problems
 from config.drivers import branch, is_branch_pin, is_official_image, official_min_driver, version_tuple
 from config.errors import ConfigError, Problem
 from config.gpu_catalog import GPU_CATALOG, GpuInfo, gpu_info
+from config.k8s_names import SYSTEM_POOL
 from config.memory import memory_problems
-from config.names import model_key
-from config.naming import SYSTEM_POOL
+from config.model_names import model_key
 from config.node_rules import driver_pin_problems, spot_zone_problems
 from config.stack import PoolSpec, StackConfig, TlsSpec
 

@@ -10,16 +10,16 @@ from __future__ import annotations
 import pulumi
 
 from config.stack import ExistingClusterSpec, StackConfig
-from infra.accelerator import is_nvidia
-from infra.cluster import Cluster, ClusterArgs
-from infra.driver_installer import DriverInstaller, DriverInstallerArgs, DriverPool
-from infra.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
-from infra.images import mirrored_pool
-from infra.model_map import ModelMap, ModelMapArgs
-from infra.ollama_backend import OllamaBackend, OllamaBackendArgs
-from infra.placement import GKE_NODEPOOL_LABEL
-from infra.router import Router, RouterArgs
+from infra.drivers.installer import DriverInstaller, DriverInstallerArgs, DriverPool
+from infra.gcp.cluster import Cluster, ClusterArgs
+from infra.gcp.node_pool import GpuNodePool, GpuNodePoolArgs
+from infra.k8s.accelerator import is_nvidia
+from infra.k8s.images import mirrored_pool
+from infra.k8s.placement import GKE_NODEPOOL_LABEL
 from infra.stack_config import load_stack_config
+from infra.workloads.model_map_config_map import ModelMap, ModelMapArgs
+from infra.workloads.ollama_backend import OllamaBackend, OllamaBackendArgs
+from infra.workloads.router import Router, RouterArgs
 
 RouterNodes = tuple[dict[str, str], list[dict[str, str]]]
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from config.stack import StackConfig
-from infra.mocks import Run
+from infra.offline.mocks import Run
 from tests.infra.fleet import POOL_LABEL_KEY, inputs
 from tests.infra.netpol import Cluster, Endpoint, Expectation, External, Pod, violations, workload_pods
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from config.naming import ollama_service
+from config.k8s_names import ollama_service
 from config.node_generation import gke_node_pool_name
 from config.stack import StackConfig
-from infra.mocks import MOCK_NODE_PORT, Run
+from infra.offline.mocks import MOCK_NODE_PORT, Run
 
 
 @pytest.mark.parametrize("name", ["dev", "home"])

@@ -8,8 +8,8 @@ from typing import Any
 
 from config.derive import derive_model_map
 from config.stack import StackConfig
-from infra.mocks import MOCK_DIGEST, MOCK_GENERATED_KEY, MOCK_LB_ADDRESS, REDACTED, Run
-from infra.render import SECRET_SIG_KEY
+from infra.offline.mocks import MOCK_DIGEST, MOCK_GENERATED_KEY, MOCK_LB_ADDRESS, REDACTED, Run
+from infra.offline.render import SECRET_SIG_KEY
 from tests.infra.fleet import containers, env_of, file_value, one, pod_spec, run_stack
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"

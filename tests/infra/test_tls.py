@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from config.stack import StackConfig
-from infra import custom_resources, plan
-from infra.mocks import MOCK_ROUTER_ADDRESS, Run
+from infra.k8s import custom_resources
+from infra.offline import plan
+from infra.offline.mocks import MOCK_ROUTER_ADDRESS, Run
 from tests.infra.fleet import ROOT, containers, file_value, one, pod_spec, run_stack
 
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"

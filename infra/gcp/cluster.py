@@ -1,6 +1,6 @@
 """Cluster: where the fleet runs, and the Kubernetes provider every other component deploys through.
 
-``type: gke`` creates the cluster on GCP (:mod:`infra.gke`); ``type: existing`` adopts the user's cluster
+``type: gke`` creates the cluster on GCP (:mod:`infra.gcp.gke`); ``type: existing`` adopts the user's cluster
 from their kubeconfig and creates nothing on GCP. Either way the component ends with a provider and the
 fleet's namespace, so nothing downstream needs to know which kind it got.
 """
@@ -12,14 +12,15 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from config.naming import SYSTEM_POOL
+from config.k8s_names import SYSTEM_POOL
 from config.stack import ExistingClusterSpec, GkeClusterSpec, StackConfig
-from infra import gke, gke_versions, images, network_policy
-from infra.accelerator import is_amd, is_nvidia
-from infra.amd_device_plugin import AmdDevicePlugin, AmdDevicePluginArgs
-from infra.device_plugin import DevicePlugin, DevicePluginArgs
-from infra.k8s_helpers import app_labels
-from infra.placement import existing_placement
+from infra.drivers.amd_device_plugin import AmdDevicePlugin, AmdDevicePluginArgs
+from infra.drivers.device_plugin import DevicePlugin, DevicePluginArgs
+from infra.gcp import gke, gke_versions
+from infra.k8s import images, network_policy
+from infra.k8s.accelerator import is_amd, is_nvidia
+from infra.k8s.helpers import app_labels
+from infra.k8s.placement import existing_placement
 
 POD_SECURITY = "pod-security.kubernetes.io/enforce"
 

@@ -13,7 +13,7 @@ import pulumi_kubernetes as k8s
 
 from config.derive import derive_model_map
 from config.stack import StackConfig
-from infra.k8s_helpers import app_labels, meta
+from infra.k8s.helpers import app_labels, meta
 
 CONFIG_MAP = "ollama-fleet-model-map"
 KEY = "model-map.json"

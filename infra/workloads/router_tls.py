@@ -28,7 +28,7 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from config.stack import StackConfig, TlsSpec
-from infra.custom_resources import (
+from infra.k8s.custom_resources import (
     BACKEND_CONFIG,
     FRONTEND_CONFIG,
     MANAGED_CERTIFICATE,
@@ -37,8 +37,8 @@ from infra.custom_resources import (
     ManagedCertificateSpec,
     custom_resource,
 )
-from infra.k8s_helpers import ROUTER_APP, SKIP_AWAIT, meta
-from infra.router_pod import GRACE_SECONDS, PORT_NAME, READINESS_PATH
+from infra.k8s.helpers import ROUTER_APP, SKIP_AWAIT, meta
+from infra.workloads.router_pod import GRACE_SECONDS, PORT_NAME, READINESS_PATH
 
 GKE_INGRESS_CLASS = "gce"
 RESPONSE_TIMEOUT_SECONDS = 3600

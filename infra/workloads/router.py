@@ -1,7 +1,7 @@
 """Router: the one endpoint clients see, in front of every pool's Ollama.
 
-Its image comes from :mod:`infra.router_image`; its pods from :mod:`infra.router_pod`; its HTTPS door
-(``router.tls``) from :mod:`infra.router_tls`. Access keys live in a Kubernetes Secret built from the
+Its image comes from :mod:`infra.gcp.router_image`; its pods from :mod:`infra.workloads.router_pod`; its HTTPS door
+(``router.tls``) from :mod:`infra.workloads.router_tls`. Access keys live in a Kubernetes Secret built from the
 stack's secret config. A router reachable from outside the cluster (a NodePort or LoadBalancer Service,
 or the HTTPS Ingress) is never left open by accident: with no ``apiKeys`` and ``allowAnonymous: false``
 one key is generated and exported as the secret stack output ``routerApiKey``; and the config refuses
@@ -20,12 +20,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from config.naming import OLLAMA_PORT
+from config.k8s_names import OLLAMA_PORT
 from config.stack import SecretKeys, StackConfig
-from infra import network_policy, router_tls
-from infra.gke_versions import manifest_minor
-from infra.images import BUILT_IMAGE_SKIPS, pull_policy, pull_skips
-from infra.k8s_helpers import (
+from infra.gcp.gke_versions import manifest_minor
+from infra.gcp.router_image import router_image
+from infra.k8s import network_policy
+from infra.k8s.helpers import (
     ROUTER_APP,
     app_labels,
     checkov_skips,
@@ -34,8 +34,9 @@ from infra.k8s_helpers import (
     ollama_selector,
     selector_labels,
 )
-from infra.router_image import router_image
-from infra.router_pod import ADMIN_KEYS, API_KEYS, PORT_NAME, RouterPodArgs, pod_template
+from infra.k8s.images import BUILT_IMAGE_SKIPS, pull_policy, pull_skips
+from infra.workloads import router_tls
+from infra.workloads.router_pod import ADMIN_KEYS, API_KEYS, PORT_NAME, RouterPodArgs, pod_template
 
 INTERNAL_LB = "networking.gke.io/load-balancer-type"
 KEYS_IN_ENV = "the router reads its keys from FLEET_API_KEYS and FLEET_ADMIN_KEYS, referenced from a Secret"

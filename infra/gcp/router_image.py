@@ -15,7 +15,7 @@ import pulumi_docker_build as docker_build
 import pulumi_gcp as gcp
 
 from config.stack import GkeClusterSpec, StackConfig
-from infra.gke import region_of
+from infra.gcp.gke import region_of
 
 REPOSITORY = "ollama-fleet"
 BUILD_CONTEXT = "."

@@ -1,6 +1,6 @@
 """The GCP side of a ``type: gke`` cluster: APIs, VPC, node identity, the cluster and its system pool.
 
-Functions here declare resources for the :class:`~infra.cluster.Cluster` component and receive it as
+Functions here declare resources for the :class:`~infra.gcp.cluster.Cluster` component and receive it as
 ``parent``; they exist to keep that component short, not to be reused elsewhere.
 
 How GPU pools survive upgrades: GKE refuses ``auto_upgrade=false`` on node pools of a cluster enrolled in a
@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 import pulumi
 import pulumi_gcp as gcp
 
-from config.naming import SYSTEM_POOL
+from config.k8s_names import SYSTEM_POOL
 from config.stack import GkeClusterSpec, MaintenanceWindowSpec, StackConfig
 
 APIS = ("compute", "container", "artifactregistry", "iam", "cloudresourcemanager")

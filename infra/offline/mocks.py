@@ -22,7 +22,7 @@ from pulumi.runtime import mocks as runtime_mocks
 from pulumi.runtime import settings as runtime_settings
 
 from config.loading import PROJECT, read_stack_file
-from infra.gke_versions import ENGINE_VERSIONS_TOKEN, RECORDED_SERVER_CONFIG
+from infra.gcp.gke_versions import ENGINE_VERSIONS_TOKEN, RECORDED_SERVER_CONFIG
 
 REDACTED = "<redacted>"
 """What a secret value becomes in anything the harness writes; also stands in for encrypted stack values."""

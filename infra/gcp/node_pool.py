@@ -6,7 +6,7 @@ what its nodes boot with (:mod:`config.node_generation`): a new driver pin, node
 accelerator renames it, and Pulumi replaces it create-before-delete, so the new nodes exist before the
 workloads move to them and the old pool goes last (see ``docs/upgrades.md``). Its accelerator is declared with
 ``gpu_driver_version = INSTALLATION_DISABLED``: since GKE 1.30.1-gke.1156000 leaving it unset installs
-GKE's default driver, and this stack's :class:`~infra.driver_installer.DriverInstaller` must be the only
+GKE's default driver, and this stack's :class:`~infra.drivers.installer.DriverInstaller` must be the only
 thing that puts a driver on these nodes. On an existing cluster the pool creates nothing: it is the
 user's node selector (and optional taint).
 """
@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from config.naming import POOL_LABEL
+from config.k8s_names import POOL_LABEL
 from config.stack import PoolSpec
-from infra import gke
-from infra.placement import PoolPlacement, existing_placement, gke_node_labels, gke_placement
+from infra.gcp import gke
+from infra.k8s.placement import PoolPlacement, existing_placement, gke_node_labels, gke_placement
 
 DRIVER_INSTALLATION_DISABLED = "INSTALLATION_DISABLED"
 

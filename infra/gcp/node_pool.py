@@ -1,4 +1,4 @@
-"""GpuNodePool: the nodes of one pool, and the placement that keeps that pool's pods on them.
+"""FleetNodePool: the nodes of one pool (GPU or CPU), and the placement that keeps that pool's pods on them.
 
 On GKE it is one node pool per GPU type (or a plain CPU pool), labelled and tainted
 ``ollama-fleet/pool=<name>:NO_SCHEDULE`` so nothing else lands there. Its name carries the generation of
@@ -28,14 +28,14 @@ DRIVER_INSTALLATION_DISABLED = "INSTALLATION_DISABLED"
 
 
 @dataclass(frozen=True, slots=True)
-class GpuNodePoolArgs:
+class FleetNodePoolArgs:
     """One pool, and the GKE cluster it joins (None on an existing cluster)."""
 
     pool: PoolSpec
     gke: gke.GkeBase | None
 
 
-class GpuNodePool(pulumi.ComponentResource):
+class FleetNodePool(pulumi.ComponentResource):
     """A pool's nodes.
 
     Attributes:
@@ -48,7 +48,9 @@ class GpuNodePool(pulumi.ComponentResource):
     node_pool: gcp.container.NodePool | None
     node_pool_name: pulumi.Output[str] | None
 
-    def __init__(self, name: str, args: GpuNodePoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: FleetNodePoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        # The type token predates the rename and stays: it is part of every child's URN, and a new one would
+        # make Pulumi replace the node pools of every deployed stack.
         super().__init__("ollama-fleet:infra:GpuNodePool", name, None, opts)
         pool = args.pool
         self.node_pool = None

@@ -13,6 +13,7 @@ from config.derive import derive_model_map
 from config.stack import ExistingClusterSpec, StackConfig
 from infra.drivers.installer import DriverInstaller, DriverInstallerArgs, DriverPool
 from infra.gcp.cluster import Cluster, ClusterArgs
+from infra.gcp.gke_versions import manifest_minor
 from infra.gcp.node_pool import FleetNodePool, FleetNodePoolArgs
 from infra.k8s.accelerator import is_nvidia
 from infra.k8s.images import mirrored_pool
@@ -50,7 +51,7 @@ def _drivers(
 def build() -> None:
     """Declare the whole fleet for the current stack."""
     stack = load_stack_config()
-    cluster = Cluster("cluster", ClusterArgs(stack))
+    cluster = Cluster("cluster", ClusterArgs(stack.cluster, stack.pools, stack.project, stack.region))
     k8s = pulumi.ResourceOptions(providers=[cluster.provider])
     pools = {
         pool.name: FleetNodePool(f"pool-{pool.name}", FleetNodePoolArgs(pool, cluster.gke)) for pool in stack.pools
@@ -73,11 +74,13 @@ def build() -> None:
     router = Router(
         "router",
         RouterArgs(
-            stack=stack,
+            router=stack.router,
             namespace=cluster.namespace,
             config_map=model_map.config_map_name,
             model_map_version=model_map.version,
             node_selector=node_selector,
+            kubernetes_version=manifest_minor(stack),
+            site=cluster.site,
             avoid=avoid,
             apis=cluster.gke.apis if cluster.gke else [],
         ),

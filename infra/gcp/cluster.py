@@ -7,16 +7,18 @@ fleet's namespace, so nothing downstream needs to know which kind it got.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from config.k8s_names import SYSTEM_POOL
-from config.stack import ExistingClusterSpec, GkeClusterSpec, StackConfig
+from config.stack import ClusterSpec, ExistingClusterSpec, GkeClusterSpec, PoolSpec
 from infra.drivers.amd_device_plugin import AmdDevicePlugin, AmdDevicePluginArgs
 from infra.drivers.device_plugin import DevicePlugin, DevicePluginArgs
 from infra.gcp import gke, gke_versions
+from infra.gcp.gke import GcpSite
 from infra.k8s import images, network_policy
 from infra.k8s.accelerator import is_amd, is_nvidia
 from infra.k8s.helpers import app_labels
@@ -27,9 +29,15 @@ POD_SECURITY = "pod-security.kubernetes.io/enforce"
 
 @dataclass(frozen=True, slots=True)
 class ClusterArgs:
-    """The whole stack: the cluster spec, plus the pools an existing cluster's device plugin serves."""
+    """The cluster spec, the pools an existing cluster's device plugins serve, and a GKE stack's project and region.
 
-    stack: StackConfig
+    ``region`` is ``gcp:region``; unset, the region of the cluster's location.
+    """
+
+    spec: ClusterSpec
+    pools: Sequence[PoolSpec]
+    project: str | None = None
+    region: str | None = None
 
 
 class Cluster(pulumi.ComponentResource):
@@ -41,6 +49,7 @@ class Cluster(pulumi.ComponentResource):
         namespace: the fleet's namespace (Pod Security ``restricted``: nothing there runs as root; every pod
             denied all traffic but DNS unless a component's NetworkPolicy lets it through).
         gke: the GCP side (None for an existing cluster).
+        site: the GKE stack's project, region and cluster name (None for an existing cluster).
         system_node_pool: the GKE node pool the router runs on (None for an existing cluster).
     """
 
@@ -48,17 +57,20 @@ class Cluster(pulumi.ComponentResource):
     cluster_name: pulumi.Output[str]
     namespace: pulumi.Output[str]
     gke: gke.GkeBase | None
+    site: GcpSite | None
     system_node_pool: str | None
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ollama-fleet:infra:Cluster", name, None, opts)
-        spec = args.stack.cluster
+        spec = args.spec
         self.gke = None
+        self.site = None
         self.system_node_pool = None
         if isinstance(spec, GkeClusterSpec):
-            self.provider, self.cluster_name = self._gke(name, args.stack, spec)
+            self.site = GcpSite(args.project or "", gke.region_of(spec, args.region), spec.name)
+            self.provider, self.cluster_name = self._gke(name, self.site, spec)
         else:
-            self.provider, self.cluster_name = self._existing(name, args.stack, spec)
+            self.provider, self.cluster_name = self._existing(name, args.pools, spec)
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -73,8 +85,8 @@ class Cluster(pulumi.ComponentResource):
         )
         self.register_outputs({"clusterName": self.cluster_name, "namespace": self.namespace})
 
-    def _gke(self, name: str, stack: StackConfig, spec: GkeClusterSpec) -> tuple[k8s.Provider, pulumi.Output[str]]:
-        project, region = stack.project or "", gke.region_of(stack, spec)
+    def _gke(self, name: str, site: GcpSite, spec: GkeClusterSpec) -> tuple[k8s.Provider, pulumi.Output[str]]:
+        project, region = site.project, site.region
         gke_versions.check_kubernetes_version(project, spec, self)
         apis = gke.enable_apis(name, project, self)
         subnet = gke.network(name, spec, project, region=region, after=apis, parent=self)
@@ -105,7 +117,7 @@ class Cluster(pulumi.ComponentResource):
         return provider, cluster_name
 
     def _existing(
-        self, name: str, stack: StackConfig, spec: ExistingClusterSpec
+        self, name: str, pools: Sequence[PoolSpec], spec: ExistingClusterSpec
     ) -> tuple[k8s.Provider, pulumi.Output[str]]:
         provider = k8s.Provider(
             f"{name}-k8s",
@@ -114,8 +126,8 @@ class Cluster(pulumi.ComponentResource):
             enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        nvidia = [existing_placement(pool) for pool in stack.pools if is_nvidia(pool)]
-        amd = [existing_placement(pool) for pool in stack.pools if is_amd(pool)]
+        nvidia = [existing_placement(pool) for pool in pools if is_nvidia(pool)]
+        amd = [existing_placement(pool) for pool in pools if is_amd(pool)]
         plugin_opts = pulumi.ResourceOptions(parent=self, providers=[provider])
         if spec.device_plugin and nvidia:
             DevicePlugin(f"{name}-device-plugin", DevicePluginArgs(placements=nvidia), plugin_opts)

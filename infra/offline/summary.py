@@ -74,7 +74,7 @@ def _ollama_image(stack: StackConfig, pool: PoolSpec) -> str:
     spec = stack.cluster
     if not isinstance(spec, GkeClusterSpec) or not stack.project:
         return f"`{pool.ollama.image}`"
-    pulled = through_mirror(pool.ollama.image, mirror_uri(stack.project, region_of(stack, spec)))
+    pulled = through_mirror(pool.ollama.image, mirror_uri(stack.project, region_of(spec, stack.region)))
     if pulled == pool.ollama.image:
         return f"`{pool.ollama.image}` (not on Docker Hub: pulled directly)"
     return f"`{pool.ollama.image}` pulled as `{pulled}`"

@@ -21,8 +21,8 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from config.k8s_names import OLLAMA_PORT
-from config.stack import SecretKeys, StackConfig
-from infra.gcp.gke_versions import manifest_minor
+from config.stack import RouterSpec, SecretKeys
+from infra.gcp.gke import GcpSite
 from infra.gcp.router_image import router_image
 from infra.k8s import network_policy
 from infra.k8s.helpers import (
@@ -50,13 +50,19 @@ CPU_TARGET = 70
 
 @dataclass(frozen=True, slots=True)
 class RouterArgs:
-    """The stack, where the router runs, and the model map it reads."""
+    """The router's settings, where it runs, the model map it reads, and on GKE where its image and HTTPS front go.
 
-    stack: StackConfig
+    ``kubernetes_version`` is the minor the manifests are written for; ``site`` is None on an existing
+    cluster, and ``apis`` are the GCP services its GCP resources wait for.
+    """
+
+    router: RouterSpec
     namespace: pulumi.Input[str]
     config_map: pulumi.Input[str]
     model_map_version: str
     node_selector: Mapping[str, str]
+    kubernetes_version: str
+    site: GcpSite | None = None
     avoid: Sequence[Mapping[str, str]] = ()
     apis: Sequence[pulumi.Resource] = field(default_factory=list)
 
@@ -90,7 +96,7 @@ class Router(pulumi.ComponentResource):
         super().__init__("ollama-fleet:infra:Router", name, None, opts)
         labels = app_labels(ROUTER_APP, "router")
         selector = selector_labels(labels)
-        image = router_image(name, args.stack, args.apis, self)
+        image = router_image(name, args.router.image, args.site, args.apis, self)
         secret, secret_keys = self._secret(name, args, labels)
         secret_name = secret.metadata.apply(lambda m: str(m.name)) if secret else None
         pod = RouterPodArgs(
@@ -100,17 +106,15 @@ class Router(pulumi.ComponentResource):
             secret_keys=secret_keys,
             node_selector=args.node_selector,
             avoid=args.avoid,
-            kubernetes_version=manifest_minor(args.stack),
-            pull_policy=pull_policy(args.stack.router.image)
-            if args.stack.router.image
-            else "IfNotPresent",  # by digest
+            kubernetes_version=args.kubernetes_version,
+            pull_policy=pull_policy(args.router.image) if args.router.image else "IfNotPresent",  # by digest
         )
         annotations: dict[str, pulumi.Input[str]] = {MODEL_MAP_VERSION: args.model_map_version}
         if secret is not None:
             annotations[KEYS_SECRET_UID] = secret.metadata.apply(lambda m: str(m.uid or ""))
         skips = {"CKV_K8S_35": KEYS_IN_ENV} if secret_keys else {}
-        skips |= image_skips([args.stack.router.image]) if args.stack.router.image else {}
-        skips |= pull_skips([args.stack.router.image]) if args.stack.router.image else BUILT_IMAGE_SKIPS
+        skips |= image_skips([args.router.image]) if args.router.image else {}
+        skips |= pull_skips([args.router.image]) if args.router.image else BUILT_IMAGE_SKIPS
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=meta(ROUTER_APP, args.namespace, labels, checkov_skips(skips) or None),
@@ -126,12 +130,15 @@ class Router(pulumi.ComponentResource):
         )
         self._autoscaling(name, args, labels, selector, deployment)
         self._network_policy(name, args, labels)
-        backend = router_tls.backend_config(name, args.stack, args.namespace, labels, port=OLLAMA_PORT, parent=self)
+        tls = args.router.tls
+        backend = router_tls.backend_config(
+            name, tls, args.namespace, labels, site=args.site, port=OLLAMA_PORT, parent=self
+        )
         service = self._service(name, args, labels, selector, backend)
         self.address = None
-        if args.stack.router.tls is not None:
+        if tls is not None:
             entry = router_tls.https_entry(
-                name, args.stack, args.namespace, labels, service, apis=args.apis, parent=self
+                name, tls, args.namespace, labels, service, site=args.site, apis=args.apis, parent=self
             )
             self.url, self.address = entry.url, entry.address
         else:
@@ -141,7 +148,7 @@ class Router(pulumi.ComponentResource):
     def _secret(
         self, name: str, args: RouterArgs, labels: dict[str, str]
     ) -> tuple[k8s.core.v1.Secret | None, list[str]]:
-        router = args.stack.router
+        router = args.router
         api = _keys(router.api_keys, "router.apiKeys")
         admin = _keys(router.admin_keys, "router.adminKeys")
         self.api_key = None
@@ -176,7 +183,7 @@ class Router(pulumi.ComponentResource):
         deployment: k8s.apps.v1.Deployment,
     ) -> None:
         """CPU-based autoscaling from ``router.replicas`` up, and at most one pod down at a time."""
-        replicas = args.stack.router.replicas
+        replicas = args.router.replicas
         target = deployment.metadata.apply(lambda m: str(m.name))
         k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{name}-hpa",
@@ -223,10 +230,10 @@ class Router(pulumi.ComponentResource):
         selector: dict[str, str],
         after: list[pulumi.Resource],
     ) -> k8s.core.v1.Service:
-        spec = args.stack.router.service
+        spec = args.router.service
         balancer = spec.type == "LoadBalancer"
         annotations = {INTERNAL_LB: "Internal"} if balancer and spec.internal else {}
-        annotations |= router_tls.service_annotations(args.stack)
+        annotations |= router_tls.service_annotations(args.router.tls, args.site)
         return k8s.core.v1.Service(
             f"{name}-service",
             metadata=meta(ROUTER_APP, args.namespace, labels, annotations or None),
@@ -243,7 +250,7 @@ class Router(pulumi.ComponentResource):
 
     @staticmethod
     def _url(service: k8s.core.v1.Service, args: RouterArgs) -> pulumi.Output[str]:
-        spec = args.stack.router.service
+        spec = args.router.service
         if spec.type == "LoadBalancer":
             return service.status.apply(lambda status: _balancer_url(status, spec.port))
         if spec.type == "NodePort":

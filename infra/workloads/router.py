@@ -97,7 +97,7 @@ class Router(pulumi.ComponentResource):
         labels = app_labels(ROUTER_APP, "router")
         selector = selector_labels(labels)
         image = router_image(name, args.router.image, args.site, args.apis, self)
-        secret, secret_keys = self._secret(name, args, labels)
+        secret, secret_keys, self.api_key = self._secret(name, args, labels)
         secret_name = secret.metadata.apply(lambda m: str(m.name)) if secret else None
         pod = RouterPodArgs(
             image=image,
@@ -147,11 +147,12 @@ class Router(pulumi.ComponentResource):
 
     def _secret(
         self, name: str, args: RouterArgs, labels: dict[str, str]
-    ) -> tuple[k8s.core.v1.Secret | None, list[str]]:
+    ) -> tuple[k8s.core.v1.Secret | None, list[str], pulumi.Output[str] | None]:
+        """The keys Secret (None without keys), the keys it holds, and the generated API key if one is."""
         router = args.router
         api = _keys(router.api_keys, "router.apiKeys")
         admin = _keys(router.admin_keys, "router.adminKeys")
-        self.api_key = None
+        generated_key: pulumi.Output[str] | None = None
         values: dict[str, pulumi.Input[str]] = {}
         if api is not None:
             values[API_KEYS] = pulumi.Output.secret(api)
@@ -159,12 +160,12 @@ class Router(pulumi.ComponentResource):
             generated = random.RandomPassword(
                 f"{name}-api-key", length=40, special=False, opts=pulumi.ResourceOptions(parent=self)
             )
-            self.api_key = generated.result
+            generated_key = generated.result
             values[API_KEYS] = generated.result
         if admin is not None:
             values[ADMIN_KEYS] = pulumi.Output.secret(admin)
         if not values:
-            return None, []
+            return None, [], None
         secret = k8s.core.v1.Secret(
             f"{name}-keys",
             metadata=meta(f"{ROUTER_APP}-keys", args.namespace, labels),
@@ -172,7 +173,7 @@ class Router(pulumi.ComponentResource):
             string_data=values,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        return secret, sorted(values)
+        return secret, sorted(values), generated_key
 
     def _autoscaling(
         self,

@@ -99,13 +99,14 @@ def _export(
     pulumi.export("clusterName", cluster.cluster_name)
     pulumi.export("namespace", cluster.namespace)
     pulumi.export("routerUrl", router.url)
+    pulumi.export("routerNodePort", router.node_port)
     if router.address is not None:
         pulumi.export("routerAddress", router.address)
     pulumi.export(
         "pools",
         {
             pool.name: {
-                "gpu": pool.gpu or "none (CPU only)",
+                "gpu": pool.gpu,
                 "nodePool": pools[pool.name].node_pool_name or pools[pool.name].placement.node_selector,
                 "service": backends[pool.name].service_name,
                 "models": list(pool.ollama.models),

@@ -162,7 +162,10 @@ async def _resolve_outputs(run: Run) -> None:
     exported: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
     for name, value in exported.items():
         output = pulumi.Output.from_input(value)
-        run.outputs[name] = await output.future()
+        resolved = await output.future()
+        if resolved is None:
+            continue  # the engine drops an output that resolves to nothing, as if it were never exported
+        run.outputs[name] = resolved
         if await output.is_secret():
             run.secret_outputs.add(name)
 

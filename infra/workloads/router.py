@@ -82,13 +82,16 @@ class Router(pulumi.ComponentResource):
     """The router's image, Deployment, Service, Secret, autoscaler, disruption budget, NetworkPolicies and HTTPS door.
 
     Attributes:
-        url: how clients reach it (``https://`` + the first TLS domain, load balancer address, in-cluster
-            name, or node port).
+        url: how clients reach it (``https://`` + the first TLS domain, the Ingress's or load balancer's
+            address, or the in-cluster name); None while that address is not known, and for a NodePort
+            Service, which is reached on any node's address.
+        node_port: the port a NodePort Service opens on every node, else None.
         address: the reserved address the TLS domains must point at (GKE with ``router.tls``), else None.
         api_key: the generated API key (a secret), or None when keys are configured or not needed.
     """
 
-    url: pulumi.Output[str]
+    url: pulumi.Output[str | None]
+    node_port: pulumi.Output[int | None]
     address: pulumi.Output[str] | None
     api_key: pulumi.Output[str] | None
 
@@ -143,7 +146,8 @@ class Router(pulumi.ComponentResource):
             self.url, self.address = entry.url, entry.address
         else:
             self.url = self._url(service, args)
-        self.register_outputs({"url": self.url, "address": self.address})
+        self.node_port = service.spec.apply(_node_port)
+        self.register_outputs({"url": self.url, "nodePort": self.node_port, "address": self.address})
 
     def _secret(
         self, name: str, args: RouterArgs, labels: dict[str, str]
@@ -250,26 +254,25 @@ class Router(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _url(service: k8s.core.v1.Service, args: RouterArgs) -> pulumi.Output[str]:
+    def _url(service: k8s.core.v1.Service, args: RouterArgs) -> pulumi.Output[str | None]:
         spec = args.router.service
         if spec.type == "LoadBalancer":
             return service.status.apply(lambda status: _balancer_url(status, spec.port))
         if spec.type == "NodePort":
-            return service.spec.apply(_node_port_url)
+            return pulumi.Output.from_input(None)
         return pulumi.Output.concat("http://", ROUTER_APP, ".", args.namespace, f".svc.cluster.local:{spec.port}")
 
 
-def _balancer_url(status: k8s.core.v1.outputs.ServiceStatus | None, port: int) -> str:
+def _balancer_url(status: k8s.core.v1.outputs.ServiceStatus | None, port: int) -> str | None:
     ingress = status.load_balancer.ingress if status and status.load_balancer else None
     if not ingress:
-        return "pending: the load balancer has no address yet"
+        return None
     host = ingress[0].ip or ingress[0].hostname
     return f"http://{host}:{port}"
 
 
-def _node_port_url(spec: k8s.core.v1.outputs.ServiceSpec) -> str:
-    port = spec.ports[0].node_port if spec.ports else None
-    return f"http://<node-address>:{port}" if port else "pending: no node port allocated yet"
+def _node_port(spec: k8s.core.v1.outputs.ServiceSpec) -> int | None:
+    return spec.ports[0].node_port if spec.type == "NodePort" and spec.ports else None
 
 
 def max_replicas(replicas: int) -> int:

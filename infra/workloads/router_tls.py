@@ -58,7 +58,7 @@ BACKEND = "cloud.google.com/backend-config"
 class HttpsEntry:
     """Where clients reach the router over HTTPS, and the address its domains must point at (GKE)."""
 
-    url: pulumi.Output[str]
+    url: pulumi.Output[str | None]
     address: pulumi.Output[str] | None
 
 
@@ -195,8 +195,8 @@ def _child(parent: pulumi.Resource, *depends_on: pulumi.Resource) -> pulumi.Reso
     return pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on) or None)
 
 
-def _ingress_url(status: k8s.networking.v1.outputs.IngressStatus | None) -> str:
+def _ingress_url(status: k8s.networking.v1.outputs.IngressStatus | None) -> str | None:
     found = status.load_balancer.ingress if status and status.load_balancer else None
     if not found:
-        return "pending: the Ingress has no address yet (kubectl get ingress shows it)"
+        return None
     return f"https://{found[0].ip or found[0].hostname}"

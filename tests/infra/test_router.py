@@ -126,7 +126,7 @@ def test_a_load_balancer_url_names_its_address_and_port() -> None:
     service = {"type": "LoadBalancer", "port": 8080, "internal": True}
     _, run = run_stack("dev", router=_plain_router(service=service))
     assert run.outputs["routerUrl"] == f"http://{MOCK_LB_ADDRESS}:8080"
-    assert "routerAddress" not in run.outputs
+    assert "routerAddress" not in run.outputs and "routerNodePort" not in run.outputs
 
 
 def test_internal_balancer_and_source_ranges() -> None:

@@ -18,7 +18,7 @@ from config.stack import ClusterSpec, ExistingClusterSpec, GkeClusterSpec, PoolS
 from infra.drivers.amd_device_plugin import AmdDevicePlugin, AmdDevicePluginArgs
 from infra.drivers.device_plugin import DevicePlugin, DevicePluginArgs
 from infra.gcp import gke, gke_versions
-from infra.gcp.gke import GcpSite
+from infra.gcp.gke import GcpSite, GkeBase
 from infra.k8s import images, network_policy
 from infra.k8s.accelerator import is_amd, is_nvidia
 from infra.k8s.helpers import app_labels
@@ -68,7 +68,8 @@ class Cluster(pulumi.ComponentResource):
         self.system_node_pool = None
         if isinstance(spec, GkeClusterSpec):
             self.site = GcpSite(args.project or "", gke.region_of(spec, args.region), spec.name)
-            self.provider, self.cluster_name = self._gke(name, self.site, spec)
+            self.provider, self.cluster_name, self.gke = self._gke(name, self.site, spec)
+            self.system_node_pool = SYSTEM_POOL
         else:
             self.provider, self.cluster_name = self._existing(name, args.pools, spec)
         namespace = k8s.core.v1.Namespace(
@@ -85,7 +86,8 @@ class Cluster(pulumi.ComponentResource):
         )
         self.register_outputs({"clusterName": self.cluster_name, "namespace": self.namespace})
 
-    def _gke(self, name: str, site: GcpSite, spec: GkeClusterSpec) -> tuple[k8s.Provider, pulumi.Output[str]]:
+    def _gke(self, name: str, site: GcpSite, spec: GkeClusterSpec) -> tuple[k8s.Provider, pulumi.Output[str], GkeBase]:
+        """The GKE cluster, its system pool and the provider for it; returns the provider, name and GCP side."""
         project, region = site.project, site.region
         gke_versions.check_kubernetes_version(project, spec, self)
         apis = gke.enable_apis(name, project, self)
@@ -93,7 +95,7 @@ class Cluster(pulumi.ComponentResource):
         email, roles = gke.node_identity(name, spec, project, after=apis, parent=self)
         cluster = gke.cluster(name, spec, project, subnet, after=apis, parent=self)
         docker_hub = images.docker_hub_repository(name, project, region, apis, self)
-        self.gke = gke.GkeBase(
+        base = gke.GkeBase(
             cluster,
             spec.location,
             email,
@@ -102,8 +104,7 @@ class Cluster(pulumi.ComponentResource):
             docker_hub=images.mirror_uri(project, region),
             registry=(docker_hub, *roles),
         )
-        system = gke.system_pool(name, spec, self.gke, self)
-        self.system_node_pool = SYSTEM_POOL
+        system = gke.system_pool(name, spec, base, self)
         kubeconfig = pulumi.Output.all(
             cluster.name, cluster.endpoint, cluster.master_auth.cluster_ca_certificate
         ).apply(lambda parts: gke.kubeconfig(str(parts[0]), str(parts[1]), str(parts[2])))
@@ -114,7 +115,7 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[system]),
         )
         cluster_name: pulumi.Output[str] = cluster.name
-        return provider, cluster_name
+        return provider, cluster_name, base
 
     def _existing(
         self, name: str, pools: Sequence[PoolSpec], spec: ExistingClusterSpec

@@ -66,8 +66,8 @@ def router_problems(stack: StackConfig) -> Iterator[Problem]:
     """How the router is exposed: bearer keys never cross a public address in clear text unless opted out.
 
     Ollama's API has no authentication and its model-management routes have a history of remote
-    exploits (reference ollama-api.md §6), so the router's keys are the fleet's only lock: a key sent
-    over plain HTTP on the internet is a key given away.
+    exploits (CVE-2024-37032 through ``/api/pull``: https://pkg.go.dev/vuln/GO-2024-2901), so the router's
+    keys are the fleet's only lock: a key sent over plain HTTP on the internet is a key given away.
     """
     router = stack.router
     service = router.service

@@ -79,7 +79,7 @@ def network_policies(run: Run) -> list[dict[str, Any]]:
 
 
 def expectations(w: World) -> list[Expectation]:
-    """Everything issue 7 promises about the network, as connections and verdicts."""
+    """Every connection the NetworkPolicies must let through or refuse, and why, as connections and verdicts."""
     found: list[Expectation] = []
 
     def expect(src: Endpoint, dst: Endpoint, port: int, allowed: bool, why: str, *, protocol: str = TCP) -> None:

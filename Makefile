@@ -88,7 +88,7 @@ docs: schema ## rewrite every generated page: docs/configuration.md and the sche
 	$(PY) -m config docs docs/configuration.md
 
 plan: $(STAMP) ## offline plan of STACK into build/plan/STACK: manifests, model map, summary.md
-	$(PY) -m infra.plan --stack $(STACK) --out build/plan/$(STACK)
+	$(PY) -m infra.offline.plan --stack $(STACK) --out build/plan/$(STACK)
 
 # needs `apt-get install -y nginx wrk` (without them it says so and measures what it can)
 bench: $(STAMP) ## router vs nginx vs direct, 3 runs, medians (~5 min)

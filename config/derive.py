@@ -2,7 +2,7 @@
 
 Every pool's models route to that pool (pools listed first are preferred when several pull the same
 model); explicit ``routes`` replace what the pools imply for their model. Backend URLs point at the
-Services infra creates (:mod:`config.naming`), and ``max_in_flight`` is what the pool can hold before
+Services infra creates (:mod:`config.k8s_names`), and ``max_in_flight`` is what the pool can hold before
 Ollama itself would answer 503: replicas × (OLLAMA_NUM_PARALLEL + OLLAMA_MAX_QUEUE). ``num_parallel`` is
 the pool's OLLAMA_NUM_PARALLEL (Ollama's default is 1: ``NumParallel = Uint("OLLAMA_NUM_PARALLEL", 1)`` in
 https://github.com/ollama/ollama/blob/main/envconfig/config.go), which warm-first routing uses to tell a loaded
@@ -11,9 +11,9 @@ model with a free slot from a saturated one.
 
 from __future__ import annotations
 
+from config.k8s_names import backend_url, ollama_headless_service, ollama_service
 from config.model_map import Backend, ModelMap, Route, RouteTarget
-from config.names import model_key
-from config.naming import backend_url, ollama_headless_service, ollama_service
+from config.model_names import model_key
 from config.stack import PoolSpec, StackConfig
 
 OLLAMA_DEFAULT_NUM_PARALLEL = 1

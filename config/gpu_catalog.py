@@ -26,7 +26,7 @@ SOURCE_SEPARATOR = "; "
 class Fact(Generic[T]):
     """One catalog value and where it comes from.
 
-    ``source`` is a URL, an ``owner/repo path`` pair, or a pointer into the shared reference. Several
+    ``source`` is a URL or an ``owner/repo path`` pair, with a note in parentheses where it helps. Several
     sources are joined with ``"; "``. ``verified=False`` means that no primary or clearly reliable
     source confirmed the value. The validator never refuses a config because of such a fact.
     """

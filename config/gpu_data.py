@@ -2,9 +2,8 @@
 
 Where the facts come from:
 
-- The shared reference ``reference/gke-gpu.md``. Its facts are cited here by the primary sources it names:
-  Compute Engine's GPU pages, the K80 end-of-life notice, ollama ``docs/gpu.mdx`` and the cluster-toolkit
-  ``gpu-definition`` module.
+- Compute Engine's GPU pages (https://cloud.google.com/compute/docs/gpus and its "About GPUs" page), the
+  K80 end-of-life notice, ollama ``docs/gpu.mdx`` and the cluster-toolkit ``gpu-definition`` module.
 - NVIDIA's "CUDA Toolkit, Driver, and Architecture Matrix": compute capability per architecture, the first
   CUDA toolkit of each architecture, and the last driver branch that supports it.
 - The CUDA release notes' table of the minimum driver for each toolkit. ``min_driver_branch`` is the
@@ -38,7 +37,7 @@ GCP_MEMORY = (
 )
 K80_EOL = "https://cloud.google.com/compute/docs/eol/k80-eol"
 NEVER_ON_GCP = (
-    "reference gke-gpu.md §0 (absent from every version of https://cloud.google.com/compute/docs/gpus); "
+    "https://cloud.google.com/compute/docs/gpus (absent from every version of the page); "
     "https://cloud.google.com/dotnet/docs/reference/Google.Cloud.AIPlatform.V1/latest/"
     "Google.Cloud.AIPlatform.V1.AcceleratorType"
 )

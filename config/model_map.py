@@ -18,7 +18,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from config.base import SnakeModel
 from config.errors import ConfigError, Problem, problems_from_validation
-from config.names import InvalidModelNameError, canonical_name, model_key
+from config.model_names import InvalidModelNameError, canonical_name, model_key
 
 BackendName = Annotated[
     str,
@@ -121,7 +121,7 @@ class ModelMap(SnakeModel):
         return hashlib.sha256(body.encode()).hexdigest()[:12]
 
     def routes_by_key(self) -> dict[str, Route]:
-        """Routes indexed by :func:`config.names.model_key`, the router's lookup table."""
+        """Routes indexed by :func:`config.model_names.model_key`, the router's lookup table."""
         return {model_key(route.model): route for route in self.routes}
 
     def to_json(self) -> str:

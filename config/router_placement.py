@@ -1,7 +1,7 @@
 """Keeping the router off the pools' nodes on an existing cluster: node-affinity terms that match none of them.
 
 Pure data, so :mod:`config.rules` can refuse a stack whose pools' selectors need too many terms before the
-program runs, and :mod:`infra.k8s_helpers` writes exactly the terms that were checked.
+program runs, and :mod:`infra.k8s.helpers` writes exactly the terms that were checked.
 """
 
 from __future__ import annotations

@@ -15,9 +15,9 @@ from config.cluster_rules import maintenance_problems, router_placement_problems
 from config.drivers import branch, is_branch_pin, is_official_image, official_min_driver, version_tuple
 from config.errors import ConfigError, Problem
 from config.gpu_catalog import GPU_CATALOG, GpuInfo, gpu_info
+from config.k8s_names import SYSTEM_POOL
 from config.memory import memory_problems
-from config.names import model_key
-from config.naming import SYSTEM_POOL
+from config.model_names import model_key
 from config.node_rules import driver_pin_problems, spot_zone_problems
 from config.stack import PoolSpec, StackConfig, TlsSpec
 
@@ -66,8 +66,8 @@ def router_problems(stack: StackConfig) -> Iterator[Problem]:
     """How the router is exposed: bearer keys never cross a public address in clear text unless opted out.
 
     Ollama's API has no authentication and its model-management routes have a history of remote
-    exploits (reference ollama-api.md §6), so the router's keys are the fleet's only lock: a key sent
-    over plain HTTP on the internet is a key given away.
+    exploits (CVE-2024-37032 through ``/api/pull``: https://pkg.go.dev/vuln/GO-2024-2901), so the router's
+    keys are the fleet's only lock: a key sent over plain HTTP on the internet is a key given away.
     """
     router = stack.router
     service = router.service

@@ -14,7 +14,7 @@ from pydantic import Discriminator, Field, Tag, WithJsonSchema, field_validator,
 from config.base import CamelModel
 from config.gpu_catalog import gpu_info
 from config.model_map import Route
-from config.names import InvalidModelNameError, canonical_name
+from config.model_names import InvalidModelNameError, canonical_name
 
 PoolName = Annotated[
     str,

@@ -1,7 +1,7 @@
 """The composition root: validate the stack once, then wire the components together. No logic lives here.
 
-Order of dependence: Cluster → GpuNodePool per pool → DriverInstaller → OllamaBackend per pool, and
-ModelMap → Router. Kubernetes components receive the cluster's provider; ``depends_on`` on components
+Order of dependence: Cluster → FleetNodePool per pool → DriverInstaller → OllamaBackend per pool, and
+ModelMapConfigMap → Router. Kubernetes components receive the cluster's provider; ``depends_on`` on components
 (driver before Ollama) expresses ordering instead of anything time-based.
 """
 
@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import pulumi
 
+from config.derive import derive_model_map
 from config.stack import ExistingClusterSpec, StackConfig
-from infra.accelerator import is_nvidia
-from infra.cluster import Cluster, ClusterArgs
-from infra.driver_installer import DriverInstaller, DriverInstallerArgs, DriverPool
-from infra.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
-from infra.images import mirrored_pool
-from infra.model_map import ModelMap, ModelMapArgs
-from infra.ollama_backend import OllamaBackend, OllamaBackendArgs
-from infra.placement import GKE_NODEPOOL_LABEL
-from infra.router import Router, RouterArgs
+from infra.drivers.installer import DriverInstaller, DriverInstallerArgs, DriverPool
+from infra.gcp.cluster import Cluster, ClusterArgs
+from infra.gcp.gke_versions import manifest_minor
+from infra.gcp.node_pool import FleetNodePool, FleetNodePoolArgs
+from infra.k8s.accelerator import is_nvidia
+from infra.k8s.images import mirrored_pool
+from infra.k8s.placement import GKE_NODEPOOL_LABEL
 from infra.stack_config import load_stack_config
+from infra.workloads.model_map_config_map import ModelMapConfigMap, ModelMapConfigMapArgs
+from infra.workloads.ollama_backend import OllamaBackend, OllamaBackendArgs
+from infra.workloads.router import Router, RouterArgs
 
 RouterNodes = tuple[dict[str, str], list[dict[str, str]]]
 
 
-def _router_nodes(cluster: Cluster, stack: StackConfig, pools: dict[str, GpuNodePool]) -> RouterNodes:
+def _router_nodes(cluster: Cluster, stack: StackConfig, pools: dict[str, FleetNodePool]) -> RouterNodes:
     """GKE: the system node pool. Existing: the user's system nodes, and never a pool's nodes."""
     if cluster.system_node_pool is not None:
         return {GKE_NODEPOOL_LABEL: cluster.system_node_pool}, []
@@ -33,7 +35,9 @@ def _router_nodes(cluster: Cluster, stack: StackConfig, pools: dict[str, GpuNode
     return selector, [pool.placement.node_selector for pool in pools.values()]
 
 
-def _drivers(stack: StackConfig, pools: dict[str, GpuNodePool], opts: pulumi.ResourceOptions) -> DriverInstaller | None:
+def _drivers(
+    stack: StackConfig, pools: dict[str, FleetNodePool], opts: pulumi.ResourceOptions
+) -> DriverInstaller | None:
     gpu_pools = [DriverPool(pool, pools[pool.name].placement) for pool in stack.pools if is_nvidia(pool)]
     if not gpu_pools:
         return None
@@ -47,9 +51,11 @@ def _drivers(stack: StackConfig, pools: dict[str, GpuNodePool], opts: pulumi.Res
 def build() -> None:
     """Declare the whole fleet for the current stack."""
     stack = load_stack_config()
-    cluster = Cluster("cluster", ClusterArgs(stack))
+    cluster = Cluster("cluster", ClusterArgs(stack.cluster, stack.pools, stack.project, stack.region))
     k8s = pulumi.ResourceOptions(providers=[cluster.provider])
-    pools = {pool.name: GpuNodePool(f"pool-{pool.name}", GpuNodePoolArgs(pool, cluster.gke)) for pool in stack.pools}
+    pools = {
+        pool.name: FleetNodePool(f"pool-{pool.name}", FleetNodePoolArgs(pool, cluster.gke)) for pool in stack.pools
+    }
     drivers = _drivers(stack, pools, k8s)
     mirror, registry = (cluster.gke.docker_hub, list(cluster.gke.registry)) if cluster.gke else (None, [])
     backends = {
@@ -63,16 +69,18 @@ def build() -> None:
         )
         for pool in stack.pools
     }
-    model_map = ModelMap("model-map", ModelMapArgs(stack, cluster.namespace), k8s)
+    model_map = ModelMapConfigMap("model-map", ModelMapConfigMapArgs(derive_model_map(stack), cluster.namespace), k8s)
     node_selector, avoid = _router_nodes(cluster, stack, pools)
     router = Router(
         "router",
         RouterArgs(
-            stack=stack,
+            router=stack.router,
             namespace=cluster.namespace,
             config_map=model_map.config_map_name,
             model_map_version=model_map.version,
             node_selector=node_selector,
+            kubernetes_version=manifest_minor(stack),
+            site=cluster.site,
             avoid=avoid,
             apis=cluster.gke.apis if cluster.gke else [],
         ),
@@ -84,20 +92,21 @@ def build() -> None:
 def _export(
     stack: StackConfig,
     cluster: Cluster,
-    pools: dict[str, GpuNodePool],
+    pools: dict[str, FleetNodePool],
     backends: dict[str, OllamaBackend],
     router: Router,
 ) -> None:
     pulumi.export("clusterName", cluster.cluster_name)
     pulumi.export("namespace", cluster.namespace)
     pulumi.export("routerUrl", router.url)
+    pulumi.export("routerNodePort", router.node_port)
     if router.address is not None:
         pulumi.export("routerAddress", router.address)
     pulumi.export(
         "pools",
         {
             pool.name: {
-                "gpu": pool.gpu or "none (CPU only)",
+                "gpu": pool.gpu,
                 "nodePool": pools[pool.name].node_pool_name or pools[pool.name].placement.node_selector,
                 "service": backends[pool.name].service_name,
                 "models": list(pool.ollama.models),

@@ -8,7 +8,7 @@ the schema does not know is reported instead of ignored.
 from __future__ import annotations
 
 import pulumi
-from pulumi.runtime import config as runtime_config
+from pulumi.runtime.config import CONFIG
 
 from config.errors import ConfigError
 from config.loading import PROJECT, from_pulumi_config
@@ -18,13 +18,19 @@ OWN_NAMESPACES = (f"{PROJECT}:", "gcp:")
 
 
 def engine_config() -> dict[str, str]:
-    """Every ``ollama-fleet:*`` and ``gcp:*`` key the engine knows, as the raw strings it stores."""
-    keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    """Every ``ollama-fleet:*`` and ``gcp:*`` key the engine knows, as the raw strings it stores.
+
+    ``pulumi.Config`` reads one named key at a time and no public call lists them all, which reporting the
+    keys the schema does not know needs. The language host hands a program its config in ``PULUMI_CONFIG``
+    (``get_config_env``); ``set_all_config`` (the mocks, the Automation API's inline programs) fills the
+    SDK's ``CONFIG`` map instead, which only that module-level variable exposes.
+    """
+    keys = set(CONFIG.get()) | set(pulumi.runtime.get_config_env())
     values: dict[str, str] = {}
     for key in sorted(keys):
         if not key.startswith(OWN_NAMESPACES):
             continue
-        value = runtime_config.get_config(key)
+        value = pulumi.runtime.get_config(key)
         if value is not None:
             values[key] = value if isinstance(value, str) else str(value)
     return values

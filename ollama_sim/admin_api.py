@@ -12,7 +12,7 @@ import hashlib
 import re
 from typing import Any
 
-from config.names import InvalidModelNameError, parse_model_name
+from config.model_names import InvalidModelNameError, parse_model_name
 from ollama_sim.errors import ApiError, native_error
 from ollama_sim.godecode import BOOL, STRING, GoStruct
 from ollama_sim.gojson import go_json_bytes, go_quote

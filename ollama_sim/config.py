@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from config.names import parse_model_name
+from config.model_names import parse_model_name
 from ollama_sim.scheduler import SchedulerConfig
 
 

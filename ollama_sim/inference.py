@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from config.names import InvalidModelNameError, parse_model_name
+from config.model_names import InvalidModelNameError, parse_model_name
 from ollama_sim.clock import step_ns
 from ollama_sim.config import SimConfig
 from ollama_sim.errors import ApiError

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from config.names import parse_model_name
+from config.model_names import parse_model_name
 
 _SIZE = re.compile(r"(?<![a-z0-9.])(\d+(?:\.\d+)?)([bm])(?![a-z])")
 _QUANT = re.compile(r"(q\d_k_[sml]|q\d_k|q\d_\d|iq\d_[a-z]+|bf16|fp16|f16|f32)")
@@ -28,7 +28,7 @@ class ModelFacts:
 
     Attributes:
         name: Ollama's display form (``DisplayShortest``) in the case it was pulled: ``llama3.2:3b``.
-        key: the full comparison key (``config.names.model_key``).
+        key: the full comparison key (``config.model_names.model_key``).
         digest: 64 hex digits, the manifest digest.
         size: bytes on disk.
         family, parameter_size, quantization_level: ``details`` fields.

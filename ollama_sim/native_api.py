@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from config.names import InvalidModelNameError, parse_model_name
+from config.model_names import InvalidModelNameError, parse_model_name
 from ollama_sim import render_native
 from ollama_sim.clock import LOAD_NS, PROMPT_TOKEN_NS, go_time
 from ollama_sim.config import SimConfig

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from config.names import InvalidModelNameError, parse_model_name
+from config.model_names import InvalidModelNameError, parse_model_name
 from ollama_sim import render_openai
 from ollama_sim.clock import unix_seconds
 from ollama_sim.config import SimConfig

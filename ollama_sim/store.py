@@ -1,6 +1,6 @@
 """What a simulated Ollama holds: installed models, uploaded blobs and the models loaded in memory.
 
-Models resolve by Ollama's name rules (case-insensitive, defaults filled in: ``config.names``). Listings
+Models resolve by Ollama's name rules (case-insensitive, defaults filled in: ``config.model_names``). Listings
 follow Ollama's listings: ``/api/tags`` newest ``modified_at`` first, ``/api/ps`` longest ``expires_at``
 first, ``[]`` and never ``null`` when empty; ``/v1/models`` is derived from tags and is ``null`` when empty.
 Listing bodies are cached until the catalog changes, since ``GET /api/tags`` is a benchmark target.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
-from config.names import InvalidModelNameError, model_key, parse_model_name
+from config.model_names import InvalidModelNameError, model_key, parse_model_name
 from ollama_sim.clock import DEFAULT_KEEP_ALIVE_NS, MODIFIED_EPOCH_NS, NS, SIM_EPOCH_NS, go_time, unix_seconds
 from ollama_sim.gojson import go_json_bytes
 from ollama_sim.modelinfo import CONTEXT_LENGTH, ModelFacts, facts_for

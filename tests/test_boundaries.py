@@ -47,7 +47,7 @@ def test_package_imports_only_what_its_layer_allows(package: str) -> None:
 
 def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
-    sample.write_text("import pulumi_gcp.container\nfrom infra.cluster import Cluster\nfrom . import sibling\n")
+    sample.write_text("import pulumi_gcp.container\nfrom infra.gcp.cluster import Cluster\nfrom . import sibling\n")
     assert _imports(sample) == {"pulumi_gcp", "infra"}
 
 

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from config.names import model_key
+from config.model_names import model_key
 from router.balancing.backends import Backend
 from router.balancing.replicas import Replica
 from router.balancing.residency import Residency, Timings

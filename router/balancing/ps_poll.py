@@ -18,7 +18,7 @@ import logging
 import random
 import time
 
-from config.names import InvalidModelNameError, model_key
+from config.model_names import InvalidModelNameError, model_key
 from router.balancing.backends import Backend, BackendRegistry
 from router.balancing.replicas import Replica
 from router.upstream import Timeouts, UpstreamError, exchange

@@ -2,7 +2,7 @@
 
 Built once per model map and never mutated, so the map can be swapped by replacing one reference
 (the live state's ``table``) while requests in flight keep the table they started with.
-Names compare as Ollama compares them (:func:`config.names.model_key`): ``llama3.2``,
+Names compare as Ollama compares them (:func:`config.model_names.model_key`): ``llama3.2``,
 ``LLAMA3.2:latest`` and ``registry.ollama.ai/library/llama3.2`` are one model. An alias resolves to its
 target's route and tells the proxy to rewrite ``model`` in the body; an unknown model goes to the
 map's ``default_backend`` when it has one.
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config.model_map import ModelMap, RouteTarget
-from config.names import canonical_name, model_key
+from config.model_names import canonical_name, model_key
 
 UNROUTED = "(unrouted)"
 """The metrics label for models sent to the default backend (client-chosen names are not labels)."""

@@ -17,7 +17,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from config.names import InvalidModelNameError
+from config.model_names import InvalidModelNameError
 from router.balancing.backends import Backend
 from router.balancing.routing_table import UNROUTED, Resolution
 from router.balancing.selection import Choice, choices

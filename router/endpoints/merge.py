@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from config.model_map import RouteTarget
-from config.names import InvalidModelNameError, model_key, parse_model_name
+from config.model_names import InvalidModelNameError, model_key, parse_model_name
 
 Entry = dict[str, Any]
 

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.types import Receive, Scope, Send
 
-from config.names import InvalidModelNameError, model_key
+from config.model_names import InvalidModelNameError, model_key
 from router.balancing.routing_table import UNROUTED
 from router.balancing.selection import choices
 from router.edge.context import RequestContext

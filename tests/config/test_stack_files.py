@@ -9,7 +9,7 @@ from typing import Any
 
 from config.cli import main
 from config.derive import derive_model_map
-from config.names import model_key
+from config.model_names import model_key
 from tests.config.stacks import ROOT, accepted, stack_data
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from config.stack import StackConfig
-from infra.mocks import Run
+from infra.offline.mocks import Run
 from tests.infra.fleet import run_stack
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from config.loading import from_pulumi_config
 from config.stack import StackConfig
-from infra.mocks import Registered, Run, run_program, stack_file_config
+from infra.offline.mocks import Registered, Run, run_program, stack_file_config
+from infra.offline.render import plain
 from infra.program import build
-from infra.render import plain
 
 ROOT = Path(__file__).resolve().parents[2]
 POOL_LABEL_KEY = "ollama-fleet/pool"

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from config.naming import POOL_LABEL
+from config.k8s_names import POOL_LABEL
 
 GPU = "nvidia.com/gpu"
 HARD_EFFECTS = ("NoSchedule", "NoExecute")

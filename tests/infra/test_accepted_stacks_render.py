@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 
 from config.errors import ConfigError
 from config.loading import from_pulumi_config
-from infra.gke_versions import RECORDED_SERVER_CONFIG, manifest_minor, offered_minors
-from infra.mocks import run_program
-from infra.plan import validate
+from infra.gcp.gke_versions import RECORDED_SERVER_CONFIG, manifest_minor, offered_minors
+from infra.offline.mocks import run_program
+from infra.offline.plan import validate
+from infra.offline.render import manifests
 from infra.program import build
-from infra.render import manifests
 
 GPUS = ("nvidia-tesla-t4", "nvidia-l4", "nvidia-tesla-a100", "nvidia-tesla-p4", "nvidia-tesla-k80", "nvidia-tesla-m40")
 DRIVERS = ("570.124.06", "580.95.05", "470.256.02", "550.163.01")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from config.stack import StackConfig
-from infra.mocks import Run
+from infra.offline.mocks import Run
 from tests.infra.fleet import POOL_LABEL_KEY, containers, file_value, inputs, one, pod_spec, run_stack
 from tests.infra.scheduler import Node, Pod, placement_errors
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from config.stack import GkeClusterSpec, StackConfig
-from infra.gke import kubeconfig
-from infra.mocks import MOCK_ENDPOINT, Run
+from infra.gcp.gke import kubeconfig
+from infra.offline.mocks import MOCK_ENDPOINT, Run
 from tests.infra.fleet import inputs, one
 
 CLUSTER = "gcp:container/cluster:Cluster"

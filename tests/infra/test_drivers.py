@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from config.naming import driver_namespace
+from config.k8s_names import driver_namespace
 from config.stack import StackConfig
-from infra.mocks import Run
+from infra.offline.mocks import Run
 from tests.infra.fleet import inputs, one, pod_spec
 
 DAEMON_SET = "kubernetes:apps/v1:DaemonSet"

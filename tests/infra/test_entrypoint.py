@@ -11,7 +11,7 @@ from collections import Counter
 import pulumi
 import pytest
 
-from infra.mocks import run_program
+from infra.offline.mocks import run_program
 from infra.program import build
 from tests.infra.fleet import ROOT, engine_config, file_value
 

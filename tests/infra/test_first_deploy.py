@@ -7,12 +7,12 @@ import pulumi
 import pytest
 
 from config.stack import GkeClusterSpec, StackConfig
-from infra.gke_versions import RECORDED_SERVER_CONFIG, minor, version_problem
-from infra.images import docker_hub_path, pull_policy, through_mirror
-from infra.mocks import Registered, Run, run_program
-from infra.plan import validate
+from infra.gcp.gke_versions import RECORDED_SERVER_CONFIG, minor, version_problem
+from infra.k8s.images import docker_hub_path, pull_policy, through_mirror
+from infra.offline.mocks import Registered, Run, run_program
+from infra.offline.plan import validate
 from infra.program import build
-from infra.router_pod import KEEPALIVE_SECONDS
+from infra.workloads.router_pod import KEEPALIVE_SECONDS
 from tests.infra.fleet import containers, engine_config, env_of, file_value, inputs, one, pod_spec, run_stack
 
 SERVICE = "gcp:projects/service:Service"

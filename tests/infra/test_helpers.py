@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.k8s_helpers import checkov_skips, exclusion_terms, image_is_floating, image_skips
+from infra.k8s.helpers import checkov_skips, exclusion_terms, image_is_floating, image_skips
 
 
 def test_checkov_skips_carry_a_reason_and_no_separator() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from config.stack import StackConfig
-from infra.mocks import Run
+from infra.offline.mocks import Run
 from tests.infra.fleet import POOL_LABEL_KEY, inputs
 from tests.infra.netpol import Cluster, Endpoint, Expectation, External, Pod, violations, workload_pods
 
@@ -79,7 +79,7 @@ def network_policies(run: Run) -> list[dict[str, Any]]:
 
 
 def expectations(w: World) -> list[Expectation]:
-    """Everything issue 7 promises about the network, as connections and verdicts."""
+    """Every connection the NetworkPolicies must let through or refuse, and why, as connections and verdicts."""
     found: list[Expectation] = []
 
     def expect(src: Endpoint, dst: Endpoint, port: int, allowed: bool, why: str, *, protocol: str = TCP) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from config.derive import derive_model_map
+from config.k8s_names import ollama_headless_service, ollama_service
 from config.memory import effective_memory
-from config.naming import ollama_headless_service, ollama_service
 from config.stack import StackConfig
-from infra.images import mirror_uri, through_mirror
-from infra.mocks import Run
+from infra.k8s.images import mirror_uri, through_mirror
+from infra.offline.mocks import Run
 from tests.infra.fleet import containers, env_of, file_value, one, pod_spec, run_stack
 
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"

@@ -6,7 +6,7 @@ import pytest
 
 from config.node_generation import gke_node_pool_name
 from config.stack import StackConfig
-from infra.mocks import Run
+from infra.offline.mocks import Run
 
 COMPONENT = "ollama-fleet:infra:"
 OWNER = {

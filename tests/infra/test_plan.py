@@ -15,9 +15,10 @@ import yaml
 
 from config.derive import derive_model_map
 from config.loading import load_stack_file
-from infra import custom_resources, plan
-from infra.gke_versions import manifest_minor
-from infra.mocks import MOCK_GENERATED_KEY, REDACTED
+from infra.gcp.gke_versions import manifest_minor
+from infra.k8s import custom_resources
+from infra.offline import plan
+from infra.offline.mocks import MOCK_GENERATED_KEY, REDACTED
 from tests.infra.fleet import ROOT, file_value
 
 API_KEY = "sk-live-5f3a9c0e7d1b42a8b6c4e2f0a9d8c7b6"
@@ -139,7 +140,7 @@ def test_a_bad_stack_fails_with_every_problem_and_no_traceback(tmp_path: Path) -
     (tmp_path / "Pulumi.bad.yaml").write_text(BAD_STACK, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     result = subprocess.run(
-        [sys.executable, "-m", "infra.plan", "--stack", "bad", "--out", str(tmp_path / "out")],
+        [sys.executable, "-m", "infra.offline.plan", "--stack", "bad", "--out", str(tmp_path / "out")],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -10,8 +10,8 @@ import pytest
 from config.derive import derive_model_map
 from config.loading import load_stack_file
 from config.stack import StackConfig
-from infra import plan
-from infra.plan_diagram import fleet_mermaid, label
+from infra.offline import plan
+from infra.offline.diagram import fleet_mermaid, label
 from tests.config.stacks import accepted, stack_data
 from tests.infra.fleet import ROOT
 

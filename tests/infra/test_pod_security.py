@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from config.stack import StackConfig
-from infra.mocks import Run
+from infra.offline.mocks import Run
 from tests.infra.fleet import inputs, pod_spec
 
 ALLOWED_VOLUMES = {

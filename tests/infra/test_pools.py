@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from config.naming import POOL_LABEL, driver_namespace
+from config.k8s_names import POOL_LABEL, driver_namespace
 from config.node_generation import GENERATION_LABEL, gke_node_pool_name, node_generation
 from config.stack import PoolSpec, StackConfig
-from infra.mocks import Run
+from infra.offline.mocks import Run
 from tests.infra.fleet import containers, env_of, inputs, one, pod_spec, run_stack
 
 NODE_POOL = "gcp:container/nodePool:NodePool"

@@ -9,8 +9,8 @@ from typing import Any
 
 from config.derive import derive_model_map
 from config.stack import StackConfig
-from infra.mocks import MOCK_DIGEST, MOCK_GENERATED_KEY, MOCK_LB_ADDRESS, REDACTED, Run
-from infra.render import SECRET_SIG_KEY
+from infra.offline.mocks import MOCK_DIGEST, MOCK_GENERATED_KEY, MOCK_LB_ADDRESS, REDACTED, Run
+from infra.offline.render import SECRET_SIG_KEY
 from tests.infra.fleet import containers, env_of, file_value, one, pod_spec, run_stack
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -135,7 +135,7 @@ def test_a_load_balancer_url_names_its_address_and_port() -> None:
     service = {"type": "LoadBalancer", "port": 8080, "internal": True}
     _, run = run_stack("dev", router=_plain_router(service=service))
     assert run.outputs["routerUrl"] == f"http://{MOCK_LB_ADDRESS}:8080"
-    assert "routerAddress" not in run.outputs
+    assert "routerAddress" not in run.outputs and "routerNodePort" not in run.outputs
 
 
 def test_internal_balancer_and_source_ranges() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from config.stack import ExistingClusterSpec, StackConfig
-from infra.mocks import Run
+from infra.offline.mocks import Run
 from tests.infra.fleet import POOL_LABEL_KEY, inputs, pod_spec
 from tests.infra.scheduler import (
     Node,

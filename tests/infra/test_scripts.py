@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.driver_check import DRIVER_CHECK, cos_install_script
-from infra.model_pull import PULL_SCRIPT, READY_SCRIPT
+from infra.drivers.check import DRIVER_CHECK, cos_install_script
+from infra.workloads.model_pull import PULL_SCRIPT, READY_SCRIPT
 
 PROPRIETARY = (
     "NVRM version: NVIDIA UNIX x86_64 Kernel Module  570.124.06  Wed Feb 26 01:45:10 UTC 2025\nGCC version: gcc\n"

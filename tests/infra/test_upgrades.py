@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from config.node_generation import GENERATION_LABEL
-from infra.mocks import Run
+from infra.offline.mocks import Run
 from tests.infra.fleet import containers, env_of, file_value, inputs, one, pod_spec, run_stack
 
 NODE_POOL = "gcp:container/nodePool:NodePool"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from config.stack import StackConfig
-from infra.mocks import Run
+from infra.offline.mocks import Run
 from tests.infra.fleet import containers, inputs, pod_spec
 
 WORKLOADS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:DaemonSet")

@@ -47,15 +47,15 @@ def venv_tool(name: str) -> Path:
 
 
 def plan_module_exists() -> bool:
-    """Whether `make plan` (python -m infra.plan) exists yet."""
-    return (ROOT / "infra" / "plan.py").is_file() or (ROOT / "infra" / "plan" / "__main__.py").is_file()
+    """Whether `make plan` (python -m infra.offline.plan) exists yet."""
+    return (ROOT / "infra" / "offline" / "plan.py").is_file()
 
 
 @pytest.fixture(scope="session")
 def plans(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder with <stack>/kubernetes.yaml for every committed stack, rendered as `make plan` renders it.
 
-    Rendered afresh into a temporary folder by `python -m infra.plan` (the command behind `make plan`);
+    Rendered afresh into a temporary folder by `python -m infra.offline.plan` (the command behind `make plan`);
     until that module exists, the test reads build/plan/<stack>/ and fails when it is not there.
     """
     assert STACKS, "no Pulumi.<stack>.yaml at the repository root"
@@ -64,14 +64,16 @@ def plans(tmp_path_factory: pytest.TempPathFactory) -> Path:
         missing = [s for s in STACKS if not (plan_dir / s / "kubernetes.yaml").is_file()]
         if missing:
             pytest.fail(
-                "infra.plan does not exist yet and build/plan/ has no "
+                "infra.offline.plan does not exist yet and build/plan/ has no "
                 + ", ".join(f"{s}/kubernetes.yaml" for s in missing)
                 + ": make plan STACK=<stack> must write them"
             )
         return plan_dir
     plan_dir = tmp_path_factory.mktemp("plan")
     for stack in STACKS:
-        result = run([sys.executable, "-m", "infra.plan", "--stack", stack, "--out", plan_dir / stack], timeout=300)
+        result = run(
+            [sys.executable, "-m", "infra.offline.plan", "--stack", stack, "--out", plan_dir / stack], timeout=300
+        )
         assert result.returncode == 0, f"make plan STACK={stack} failed\n{output(result)}"
         assert (plan_dir / stack / "kubernetes.yaml").is_file(), f"make plan STACK={stack} wrote no kubernetes.yaml"
     return plan_dir

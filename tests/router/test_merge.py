@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from config.model_map import RouteTarget
-from config.names import model_key
+from config.model_names import model_key
 from router.endpoints.merge import instant, lowest_version, merge_models, models_of, openai_models
 
 

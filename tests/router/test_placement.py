@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from config.model_map import Backend as BackendSpec
-from config.names import model_key
+from config.model_names import model_key
 from router.balancing.backends import Backend
 from router.balancing.placement import Planner, Policy, expected_wait, model_of, running_model
 from router.balancing.ps_poll import resident_models

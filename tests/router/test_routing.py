@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from config.model_map import parse_model_map
-from config.names import InvalidModelNameError
+from config.model_names import InvalidModelNameError
 from router.balancing.routing_table import UNROUTED, RoutingTable
 
 DOC = {

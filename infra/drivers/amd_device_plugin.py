@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra import network_policy
-from infra.k8s_helpers import (
+from infra.k8s import network_policy
+from infra.k8s.helpers import (
     app_labels,
     checkov_skips,
     image_skips,
@@ -30,7 +30,7 @@ from infra.k8s_helpers import (
     selector_labels,
     toleration,
 )
-from infra.placement import PoolPlacement
+from infra.k8s.placement import PoolPlacement
 
 IMAGE = "docker.io/rocm/k8s-device-plugin:1.31.0.9"
 """The tag ROCm/k8s-device-plugin's Helm chart (helm/amd-gpu/values.yaml) deploys."""

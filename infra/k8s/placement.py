@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import pulumi_kubernetes as k8s
 
 from config.amd_data import amd_info
-from config.naming import POOL_LABEL
+from config.k8s_names import POOL_LABEL
 from config.node_generation import GENERATION_LABEL, gke_node_pool_name, node_generation
 from config.stack import PoolSpec
-from infra.k8s_helpers import gpu_toleration, toleration
+from infra.k8s.helpers import gpu_toleration, toleration
 
 GKE_NODEPOOL_LABEL = "cloud.google.com/gke-nodepool"
 GKE_DRIVER_LABEL = "cloud.google.com/gke-gpu-driver-version"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from config.derive import derive_model_map
 from config.gpu_catalog import gpu_info
 from config.model_map import RouteTarget
-from config.names import model_key
+from config.model_names import model_key
 from config.stack import PoolSpec, StackConfig
 
 _ENTITIES = {'"': "#quot;", "<": "#lt;", ">": "#gt;"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pulumi_kubernetes as k8s
 
-from infra.k8s_helpers import env_list, resources, restricted_security
+from infra.k8s.helpers import env_list, resources, restricted_security
 
 NOBODY = 65534
 CHECK_IMAGE = "busybox:1.37.0"

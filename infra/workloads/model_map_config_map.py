@@ -1,4 +1,4 @@
-"""ModelMap: the routing document as a ConfigMap, exactly :func:`config.derive.derive_model_map`'s JSON.
+"""ModelMapConfigMap: the routing document (:class:`config.model_map.ModelMap`) as a ConfigMap, exactly its JSON.
 
 The router mounts it and reads the same schema it was derived with, so what is routed can never drift
 from what was deployed. The document's content hash is exposed so the router's pods roll when it changes.
@@ -11,23 +11,22 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from config.derive import derive_model_map
-from config.stack import StackConfig
-from infra.k8s_helpers import app_labels, meta
+from config.model_map import ModelMap
+from infra.k8s.helpers import app_labels, meta
 
 CONFIG_MAP = "ollama-fleet-model-map"
 KEY = "model-map.json"
 
 
 @dataclass(frozen=True, slots=True)
-class ModelMapArgs:
-    """The stack the map is derived from, and the namespace it lives in."""
+class ModelMapConfigMapArgs:
+    """The document (derived from the stack by :func:`config.derive.derive_model_map`) and its namespace."""
 
-    stack: StackConfig
+    document: ModelMap
     namespace: pulumi.Input[str]
 
 
-class ModelMap(pulumi.ComponentResource):
+class ModelMapConfigMap(pulumi.ComponentResource):
     """The model-map ConfigMap.
 
     Attributes:
@@ -38,9 +37,10 @@ class ModelMap(pulumi.ComponentResource):
     config_map_name: pulumi.Output[str]
     version: str
 
-    def __init__(self, name: str, args: ModelMapArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: ModelMapConfigMapArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        # The type token predates the rename and stays: it is part of the ConfigMap's URN.
         super().__init__("ollama-fleet:infra:ModelMap", name, None, opts)
-        document = derive_model_map(args.stack)
+        document = args.document
         self.version = document.version
         config_map = k8s.core.v1.ConfigMap(
             f"{name}-configmap",

@@ -1,7 +1,7 @@
 """The pod of one pool's Ollama replica: driver gate, model pull, and the server itself.
 
 Init containers run in order: the driver gate (GPU pools) refuses a node whose driver is not the pin,
-then the pull fills the volume (:mod:`infra.model_pull`). Only then does ``ollama serve`` start.
+then the pull fills the volume (:mod:`infra.workloads.model_pull`). Only then does ``ollama serve`` start.
 Everything runs as an unprivileged user on a read-only root filesystem: Ollama's home (its key, CUDA's
 JIT cache) lives on the model volume, scratch space in an ``emptyDir``; the namespace enforces the
 ``restricted`` Pod Security profile.
@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import pulumi_kubernetes as k8s
 
+from config.k8s_names import OLLAMA_PORT
 from config.memory import effective_memory, memory_plan
-from config.naming import OLLAMA_PORT
 from config.stack import PoolSpec
-from infra import driver_check, model_pull
-from infra.accelerator import gpu_resource, is_nvidia
-from infra.images import pull_policy
-from infra.k8s_helpers import (
+from infra.drivers import check as driver_check
+from infra.k8s.accelerator import gpu_resource, is_nvidia
+from infra.k8s.helpers import (
     env_list,
     exec_probe,
     http_probe,
@@ -26,7 +25,9 @@ from infra.k8s_helpers import (
     resources,
     restricted_security,
 )
-from infra.placement import PoolPlacement
+from infra.k8s.images import pull_policy
+from infra.k8s.placement import PoolPlacement
+from infra.workloads import model_pull
 
 DATA_DIR = "/var/lib/ollama"
 MODELS_DIR = f"{DATA_DIR}/models"

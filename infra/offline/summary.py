@@ -9,13 +9,13 @@ from config.gpu_catalog import gpu_info
 from config.memory import effective_memory, memory_plan
 from config.node_generation import gke_node_pool_name
 from config.stack import GkeClusterSpec, PoolSpec, StackConfig
-from infra.gke import region_of
-from infra.gke_versions import manifest_minor
-from infra.images import mirror_uri, through_mirror
-from infra.mocks import Run
-from infra.plan_diagram import fleet_section
-from infra.router import max_replicas
-from infra.router_image import DOCKERFILE
+from infra.gcp.gke import region_of
+from infra.gcp.gke_versions import manifest_minor
+from infra.gcp.router_image import DOCKERFILE
+from infra.k8s.images import mirror_uri, through_mirror
+from infra.offline.diagram import fleet_section
+from infra.offline.mocks import Run
+from infra.workloads.router import max_replicas
 
 
 def _gpu(pool: PoolSpec) -> str:
@@ -54,7 +54,7 @@ def _cluster(stack: StackConfig) -> str:
             f"{spec.kubernetes_version} (set; checked against GKE at preview)"
             if spec.kubernetes_version
             else f"{spec.release_channel} channel default (manifests validated for {manifest_minor(stack)}, "
-            "the channel default recorded in `infra/gke_versions.py`)"
+            "the channel default recorded in `infra/gcp/gke_versions.py`)"
         )
         window = spec.maintenance_window
         return (
@@ -74,7 +74,7 @@ def _ollama_image(stack: StackConfig, pool: PoolSpec) -> str:
     spec = stack.cluster
     if not isinstance(spec, GkeClusterSpec) or not stack.project:
         return f"`{pool.ollama.image}`"
-    pulled = through_mirror(pool.ollama.image, mirror_uri(stack.project, region_of(stack, spec)))
+    pulled = through_mirror(pool.ollama.image, mirror_uri(stack.project, region_of(spec, stack.region)))
     if pulled == pool.ollama.image:
         return f"`{pool.ollama.image}` (not on Docker Hub: pulled directly)"
     return f"`{pool.ollama.image}` pulled as `{pulled}`"

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from config.naming import OLLAMA_PORT, POOL_LABEL, ollama_headless_service, ollama_service
+from config.k8s_names import OLLAMA_PORT, POOL_LABEL, ollama_headless_service, ollama_service
 from config.stack import PoolSpec
-from infra import network_policy
-from infra.images import pull_skips
-from infra.k8s_helpers import (
+from infra.k8s import network_policy
+from infra.k8s.helpers import (
     OLLAMA_COMPONENT,
     app_labels,
     checkov_skips,
@@ -30,8 +29,9 @@ from infra.k8s_helpers import (
     selector_labels,
     slow_workload_annotations,
 )
-from infra.ollama_pod import NO_CPU_LIMIT, PORT_NAME, claim_templates, images, pod_spec
-from infra.placement import PoolPlacement
+from infra.k8s.images import pull_skips
+from infra.k8s.placement import PoolPlacement
+from infra.workloads.ollama_pod import NO_CPU_LIMIT, PORT_NAME, claim_templates, images, pod_spec
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 Recorded inputs are in wire format: camelCase already, but every number is a float (protobuf Struct) and
 a secret arrives as an envelope around the value. Rendering turns integral floats back into integers and
-replaces every value inside an envelope with :data:`~infra.mocks.REDACTED`, keeping the keys of a secret
+replaces every value inside an envelope with :data:`~infra.offline.mocks.REDACTED`, keeping the keys of a secret
 map so a Secret manifest still has its shape.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.mocks import REDACTED, Registered
+from infra.offline.mocks import REDACTED, Registered
 
 SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"

@@ -1,7 +1,7 @@
 """Router: the one endpoint clients see, in front of every pool's Ollama.
 
-Its image comes from :mod:`infra.router_image`; its pods from :mod:`infra.router_pod`; its HTTPS door
-(``router.tls``) from :mod:`infra.router_tls`. Access keys live in a Kubernetes Secret built from the
+Its image comes from :mod:`infra.gcp.router_image`; its pods from :mod:`infra.workloads.router_pod`; its HTTPS door
+(``router.tls``) from :mod:`infra.workloads.router_tls`. Access keys live in a Kubernetes Secret built from the
 stack's secret config. A router reachable from outside the cluster (a NodePort or LoadBalancer Service,
 or the HTTPS Ingress) is never left open by accident: with no ``apiKeys`` and ``allowAnonymous: false``
 one key is generated and exported as the secret stack output ``routerApiKey``; and the config refuses
@@ -20,12 +20,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from config.naming import OLLAMA_PORT
-from config.stack import SecretKeys, StackConfig
-from infra import network_policy, router_tls
-from infra.gke_versions import manifest_minor
-from infra.images import BUILT_IMAGE_SKIPS, pull_policy, pull_skips
-from infra.k8s_helpers import (
+from config.k8s_names import OLLAMA_PORT
+from config.stack import RouterSpec, SecretKeys
+from infra.gcp.gke import GcpSite
+from infra.gcp.router_image import router_image
+from infra.k8s import network_policy
+from infra.k8s.helpers import (
     ROUTER_APP,
     app_labels,
     checkov_skips,
@@ -34,8 +34,9 @@ from infra.k8s_helpers import (
     ollama_selector,
     selector_labels,
 )
-from infra.router_image import router_image
-from infra.router_pod import ADMIN_KEYS, API_KEYS, PORT_NAME, RouterPodArgs, pod_template
+from infra.k8s.images import BUILT_IMAGE_SKIPS, pull_policy, pull_skips
+from infra.workloads import router_tls
+from infra.workloads.router_pod import ADMIN_KEYS, API_KEYS, PORT_NAME, RouterPodArgs, pod_template
 
 INTERNAL_LB = "networking.gke.io/load-balancer-type"
 KEYS_IN_ENV = "the router reads its keys from FLEET_API_KEYS and FLEET_ADMIN_KEYS, referenced from a Secret"
@@ -49,13 +50,19 @@ CPU_TARGET = 70
 
 @dataclass(frozen=True, slots=True)
 class RouterArgs:
-    """The stack, where the router runs, and the model map it reads."""
+    """The router's settings, where it runs, the model map it reads, and on GKE where its image and HTTPS front go.
 
-    stack: StackConfig
+    ``kubernetes_version`` is the minor the manifests are written for; ``site`` is None on an existing
+    cluster, and ``apis`` are the GCP services its GCP resources wait for.
+    """
+
+    router: RouterSpec
     namespace: pulumi.Input[str]
     config_map: pulumi.Input[str]
     model_map_version: str
     node_selector: Mapping[str, str]
+    kubernetes_version: str
+    site: GcpSite | None = None
     avoid: Sequence[Mapping[str, str]] = ()
     apis: Sequence[pulumi.Resource] = field(default_factory=list)
 
@@ -75,13 +82,16 @@ class Router(pulumi.ComponentResource):
     """The router's image, Deployment, Service, Secret, autoscaler, disruption budget, NetworkPolicies and HTTPS door.
 
     Attributes:
-        url: how clients reach it (``https://`` + the first TLS domain, load balancer address, in-cluster
-            name, or node port).
+        url: how clients reach it (``https://`` + the first TLS domain, the Ingress's or load balancer's
+            address, or the in-cluster name); None while that address is not known, and for a NodePort
+            Service, which is reached on any node's address.
+        node_port: the port a NodePort Service opens on every node, else None.
         address: the reserved address the TLS domains must point at (GKE with ``router.tls``), else None.
         api_key: the generated API key (a secret), or None when keys are configured or not needed.
     """
 
-    url: pulumi.Output[str]
+    url: pulumi.Output[str | None]
+    node_port: pulumi.Output[int | None]
     address: pulumi.Output[str] | None
     api_key: pulumi.Output[str] | None
 
@@ -89,8 +99,8 @@ class Router(pulumi.ComponentResource):
         super().__init__("ollama-fleet:infra:Router", name, None, opts)
         labels = app_labels(ROUTER_APP, "router")
         selector = selector_labels(labels)
-        image = router_image(name, args.stack, args.apis, self)
-        secret, secret_keys = self._secret(name, args, labels)
+        image = router_image(name, args.router.image, args.site, args.apis, self)
+        secret, secret_keys, self.api_key = self._secret(name, args, labels)
         secret_name = secret.metadata.apply(lambda m: str(m.name)) if secret else None
         pod = RouterPodArgs(
             image=image,
@@ -99,17 +109,15 @@ class Router(pulumi.ComponentResource):
             secret_keys=secret_keys,
             node_selector=args.node_selector,
             avoid=args.avoid,
-            kubernetes_version=manifest_minor(args.stack),
-            pull_policy=pull_policy(args.stack.router.image)
-            if args.stack.router.image
-            else "IfNotPresent",  # by digest
+            kubernetes_version=args.kubernetes_version,
+            pull_policy=pull_policy(args.router.image) if args.router.image else "IfNotPresent",  # by digest
         )
         annotations: dict[str, pulumi.Input[str]] = {MODEL_MAP_VERSION: args.model_map_version}
         if secret is not None:
             annotations[KEYS_SECRET_UID] = secret.metadata.apply(lambda m: str(m.uid or ""))
         skips = {"CKV_K8S_35": KEYS_IN_ENV} if secret_keys else {}
-        skips |= image_skips([args.stack.router.image]) if args.stack.router.image else {}
-        skips |= pull_skips([args.stack.router.image]) if args.stack.router.image else BUILT_IMAGE_SKIPS
+        skips |= image_skips([args.router.image]) if args.router.image else {}
+        skips |= pull_skips([args.router.image]) if args.router.image else BUILT_IMAGE_SKIPS
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=meta(ROUTER_APP, args.namespace, labels, checkov_skips(skips) or None),
@@ -125,25 +133,30 @@ class Router(pulumi.ComponentResource):
         )
         self._autoscaling(name, args, labels, selector, deployment)
         self._network_policy(name, args, labels)
-        backend = router_tls.backend_config(name, args.stack, args.namespace, labels, port=OLLAMA_PORT, parent=self)
+        tls = args.router.tls
+        backend = router_tls.backend_config(
+            name, tls, args.namespace, labels, site=args.site, port=OLLAMA_PORT, parent=self
+        )
         service = self._service(name, args, labels, selector, backend)
         self.address = None
-        if args.stack.router.tls is not None:
+        if tls is not None:
             entry = router_tls.https_entry(
-                name, args.stack, args.namespace, labels, service, apis=args.apis, parent=self
+                name, tls, args.namespace, labels, service, site=args.site, apis=args.apis, parent=self
             )
             self.url, self.address = entry.url, entry.address
         else:
             self.url = self._url(service, args)
-        self.register_outputs({"url": self.url, "address": self.address})
+        self.node_port = service.spec.apply(_node_port)
+        self.register_outputs({"url": self.url, "nodePort": self.node_port, "address": self.address})
 
     def _secret(
         self, name: str, args: RouterArgs, labels: dict[str, str]
-    ) -> tuple[k8s.core.v1.Secret | None, list[str]]:
-        router = args.stack.router
+    ) -> tuple[k8s.core.v1.Secret | None, list[str], pulumi.Output[str] | None]:
+        """The keys Secret (None without keys), the keys it holds, and the generated API key if one is."""
+        router = args.router
         api = _keys(router.api_keys, "router.apiKeys")
         admin = _keys(router.admin_keys, "router.adminKeys")
-        self.api_key = None
+        generated_key: pulumi.Output[str] | None = None
         values: dict[str, pulumi.Input[str]] = {}
         if api is not None:
             values[API_KEYS] = pulumi.Output.secret(api)
@@ -151,12 +164,12 @@ class Router(pulumi.ComponentResource):
             generated = random.RandomPassword(
                 f"{name}-api-key", length=40, special=False, opts=pulumi.ResourceOptions(parent=self)
             )
-            self.api_key = generated.result
+            generated_key = generated.result
             values[API_KEYS] = generated.result
         if admin is not None:
             values[ADMIN_KEYS] = pulumi.Output.secret(admin)
         if not values:
-            return None, []
+            return None, [], None
         secret = k8s.core.v1.Secret(
             f"{name}-keys",
             metadata=meta(f"{ROUTER_APP}-keys", args.namespace, labels),
@@ -164,7 +177,7 @@ class Router(pulumi.ComponentResource):
             string_data=values,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        return secret, sorted(values)
+        return secret, sorted(values), generated_key
 
     def _autoscaling(
         self,
@@ -175,7 +188,7 @@ class Router(pulumi.ComponentResource):
         deployment: k8s.apps.v1.Deployment,
     ) -> None:
         """CPU-based autoscaling from ``router.replicas`` up, and at most one pod down at a time."""
-        replicas = args.stack.router.replicas
+        replicas = args.router.replicas
         target = deployment.metadata.apply(lambda m: str(m.name))
         k8s.autoscaling.v2.HorizontalPodAutoscaler(
             f"{name}-hpa",
@@ -222,10 +235,10 @@ class Router(pulumi.ComponentResource):
         selector: dict[str, str],
         after: list[pulumi.Resource],
     ) -> k8s.core.v1.Service:
-        spec = args.stack.router.service
+        spec = args.router.service
         balancer = spec.type == "LoadBalancer"
         annotations = {INTERNAL_LB: "Internal"} if balancer and spec.internal else {}
-        annotations |= router_tls.service_annotations(args.stack)
+        annotations |= router_tls.service_annotations(args.router.tls, args.site)
         return k8s.core.v1.Service(
             f"{name}-service",
             metadata=meta(ROUTER_APP, args.namespace, labels, annotations or None),
@@ -241,26 +254,25 @@ class Router(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _url(service: k8s.core.v1.Service, args: RouterArgs) -> pulumi.Output[str]:
-        spec = args.stack.router.service
+    def _url(service: k8s.core.v1.Service, args: RouterArgs) -> pulumi.Output[str | None]:
+        spec = args.router.service
         if spec.type == "LoadBalancer":
             return service.status.apply(lambda status: _balancer_url(status, spec.port))
         if spec.type == "NodePort":
-            return service.spec.apply(_node_port_url)
+            return pulumi.Output.from_input(None)
         return pulumi.Output.concat("http://", ROUTER_APP, ".", args.namespace, f".svc.cluster.local:{spec.port}")
 
 
-def _balancer_url(status: k8s.core.v1.outputs.ServiceStatus | None, port: int) -> str:
+def _balancer_url(status: k8s.core.v1.outputs.ServiceStatus | None, port: int) -> str | None:
     ingress = status.load_balancer.ingress if status and status.load_balancer else None
     if not ingress:
-        return "pending: the load balancer has no address yet"
+        return None
     host = ingress[0].ip or ingress[0].hostname
     return f"http://{host}:{port}"
 
 
-def _node_port_url(spec: k8s.core.v1.outputs.ServiceSpec) -> str:
-    port = spec.ports[0].node_port if spec.ports else None
-    return f"http://<node-address>:{port}" if port else "pending: no node port allocated yet"
+def _node_port(spec: k8s.core.v1.outputs.ServiceSpec) -> int | None:
+    return spec.ports[0].node_port if spec.type == "NodePort" and spec.ports else None
 
 
 def max_replicas(replicas: int) -> int:

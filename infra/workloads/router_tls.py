@@ -27,8 +27,9 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from config.stack import StackConfig, TlsSpec
-from infra.custom_resources import (
+from config.stack import TlsSpec
+from infra.gcp.gke import GcpSite
+from infra.k8s.custom_resources import (
     BACKEND_CONFIG,
     FRONTEND_CONFIG,
     MANAGED_CERTIFICATE,
@@ -37,8 +38,8 @@ from infra.custom_resources import (
     ManagedCertificateSpec,
     custom_resource,
 )
-from infra.k8s_helpers import ROUTER_APP, SKIP_AWAIT, meta
-from infra.router_pod import GRACE_SECONDS, PORT_NAME, READINESS_PATH
+from infra.k8s.helpers import ROUTER_APP, SKIP_AWAIT, meta
+from infra.workloads.router_pod import GRACE_SECONDS, PORT_NAME, READINESS_PATH
 
 GKE_INGRESS_CLASS = "gce"
 RESPONSE_TIMEOUT_SECONDS = 3600
@@ -57,33 +58,34 @@ BACKEND = "cloud.google.com/backend-config"
 class HttpsEntry:
     """Where clients reach the router over HTTPS, and the address its domains must point at (GKE)."""
 
-    url: pulumi.Output[str]
+    url: pulumi.Output[str | None]
     address: pulumi.Output[str] | None
 
 
-def behind_gke_ingress(stack: StackConfig) -> bool:
-    """Whether the router sits behind GKE's Ingress (a GKE stack with ``router.tls``)."""
-    return stack.router.tls is not None and stack.is_gke
+def behind_gke_ingress(tls: TlsSpec | None, site: GcpSite | None) -> bool:
+    """Whether the router sits behind GKE's Ingress (``router.tls`` on a GKE stack, which has a site)."""
+    return tls is not None and site is not None
 
 
-def service_annotations(stack: StackConfig) -> dict[str, str]:
+def service_annotations(tls: TlsSpec | None, site: GcpSite | None) -> dict[str, str]:
     """Behind GKE's Ingress the Service is a container-native backend (NEG) with the router's BackendConfig."""
-    if not behind_gke_ingress(stack):
+    if not behind_gke_ingress(tls, site):
         return {}
     return {NEG: json.dumps({"ingress": True}), BACKEND: json.dumps({"default": ROUTER_APP})}
 
 
 def backend_config(
     name: str,
-    stack: StackConfig,
+    tls: TlsSpec | None,
     namespace: pulumi.Input[str],
     labels: Mapping[str, str],
     *,
+    site: GcpSite | None,
     port: int,
     parent: pulumi.Resource,
 ) -> list[pulumi.Resource]:
     """GKE: how the balancer treats the router's pods (declared before the Service that names it)."""
-    if not behind_gke_ingress(stack):
+    if not behind_gke_ingress(tls, site):
         return []
     spec: BackendConfigSpec = {
         "timeoutSec": RESPONSE_TIMEOUT_SECONDS,
@@ -102,23 +104,21 @@ def backend_config(
 
 def https_entry(
     name: str,
-    stack: StackConfig,
+    tls: TlsSpec,
     namespace: pulumi.Input[str],
     labels: Mapping[str, str],
     service: k8s.core.v1.Service,
     *,
+    site: GcpSite | None,
     apis: Sequence[pulumi.Resource],
     parent: pulumi.Resource,
 ) -> HttpsEntry:
-    """The Ingress (and on GKE its address, certificate and TLS policy) for ``router.tls``."""
-    tls = stack.router.tls
-    if tls is None:
-        raise ValueError("https_entry needs router.tls")
+    """The Ingress (and on GKE, which has a ``site``, its address, certificate and TLS policy) for ``router.tls``."""
     annotations = {SKIP_AWAIT: "true"}
     depends: list[pulumi.Resource] = []
     address: pulumi.Output[str] | None = None
-    if stack.is_gke:
-        gke, address = _gke_front(name, stack, namespace, labels, tls, apis=apis, parent=parent)
+    if site is not None:
+        gke, address = _gke_front(name, site, namespace, labels, tls, apis=apis, parent=parent)
         annotations |= gke.annotations
         depends += gke.resources
     backend = k8s.networking.v1.IngressBackendArgs(
@@ -156,7 +156,7 @@ class _GkeFront:
 
 def _gke_front(
     name: str,
-    stack: StackConfig,
+    site: GcpSite,
     namespace: pulumi.Input[str],
     labels: Mapping[str, str],
     tls: TlsSpec,
@@ -165,7 +165,7 @@ def _gke_front(
     parent: pulumi.Resource,
 ) -> tuple[_GkeFront, pulumi.Output[str]]:
     """A reserved global address, an SSL policy (TLS 1.2+), and the Google-managed certificate if asked for."""
-    project, prefix = stack.project, f"{stack.cluster.name}-router"
+    project, prefix = site.project, f"{site.cluster_name}-router"
     gcp_opts = _child(parent, *apis)
     address = gcp.compute.GlobalAddress(
         f"{name}-address", name=prefix, project=project, description="ollama-fleet router (HTTPS)", opts=gcp_opts
@@ -195,8 +195,8 @@ def _child(parent: pulumi.Resource, *depends_on: pulumi.Resource) -> pulumi.Reso
     return pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on) or None)
 
 
-def _ingress_url(status: k8s.networking.v1.outputs.IngressStatus | None) -> str:
+def _ingress_url(status: k8s.networking.v1.outputs.IngressStatus | None) -> str | None:
     found = status.load_balancer.ingress if status and status.load_balancer else None
     if not found:
-        return "pending: the Ingress has no address yet (kubectl get ingress shows it)"
+        return None
     return f"https://{found[0].ip or found[0].hostname}"

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra import network_policy
-from infra.k8s_helpers import (
+from infra.k8s import network_policy
+from infra.k8s.helpers import (
     app_labels,
     checkov_skips,
     gpu_toleration,
@@ -28,7 +28,7 @@ from infra.k8s_helpers import (
     selector_labels,
     toleration,
 )
-from infra.placement import PoolPlacement
+from infra.k8s.placement import PoolPlacement
 
 IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.17.4"
 """The last v0.17 release (NVIDIA/k8s-device-plugin CHANGELOG): it ignores NVML memory errors on old GPUs."""

@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.runtime import mocks as runtime_mocks
-from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.mocks import MockMonitor
 
 from config.loading import PROJECT, read_stack_file
-from infra.gke_versions import ENGINE_VERSIONS_TOKEN, RECORDED_SERVER_CONFIG
+from infra.gcp.gke_versions import ENGINE_VERSIONS_TOKEN, RECORDED_SERVER_CONFIG
 
 REDACTED = "<redacted>"
 """What a secret value becomes in anything the harness writes; also stands in for encrypted stack values."""
@@ -141,8 +140,12 @@ class FleetMocks(pulumi.runtime.Mocks):
         return {}, []
 
 
-class RecordingMonitor(runtime_mocks.MockMonitor):
-    """A mock monitor that tells the mocks each registration's URN and parent (``MockResourceArgs`` lacks them)."""
+class RecordingMonitor(MockMonitor):
+    """A mock monitor that tells the mocks each registration's URN and parent (``MockResourceArgs`` lacks them).
+
+    ``pulumi.runtime.set_mocks`` takes a ``MockMonitor`` for exactly this; the tree of parents and the
+    ``depends_on`` edges are what the tests check and ``resources.json`` records.
+    """
 
     def __init__(self, mocks: FleetMocks) -> None:
         super().__init__(mocks)
@@ -158,11 +161,16 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
 
 
 async def _resolve_outputs(run: Run) -> None:
-    root = runtime_settings.get_root_resource()
+    # No call of Pulumi's testing API returns the stack's outputs; the root Stack resource keeps what
+    # pulumi.export gave it in its public ``outputs`` map.
+    root = pulumi.runtime.get_root_resource()
     exported: dict[str, Any] = dict(getattr(root, "outputs", {}) or {})
     for name, value in exported.items():
         output = pulumi.Output.from_input(value)
-        run.outputs[name] = await output.future()
+        resolved = await output.future()
+        if resolved is None:
+            continue  # the engine drops an output that resolves to nothing, as if it were never exported
+        run.outputs[name] = resolved
         if await output.is_secret():
             run.secret_outputs.add(name)
 
@@ -206,7 +214,7 @@ def _run_on(
     secret_keys: Iterable[str],
     project: str,
 ) -> None:
-    runtime_settings.reset_options(project=project, stack=stack)
+    pulumi.runtime.reset_options(project=project, stack=stack)  # a fresh root stack: set_mocks keeps an old one
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=RecordingMonitor(mocks))
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
 

@@ -11,7 +11,7 @@ Least privilege per cluster kind: the namespace enforces Pod Security ``privileg
 installer runs (GKE); a verifier-only namespace (existing cluster) enforces ``restricted``. Network: the
 namespace denies everything but DNS. Installers run in the node's network namespace, as upstream runs
 the COS one, because the Ubuntu installer needs plain-HTTP apt mirrors and the metadata server besides
-NVIDIA's downloads (see :func:`infra.driver_pod.install_spec`); pod NetworkPolicies do not apply there.
+NVIDIA's downloads (see :func:`infra.drivers.pod.install_spec`); pod NetworkPolicies do not apply there.
 Verifiers are held by them and reach nothing.
 
 Priority: every driver pod runs as ``system-node-critical``, as Google's installer DaemonSets do. GKE
@@ -29,11 +29,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from config.naming import POOL_LABEL, driver_namespace
+from config.k8s_names import POOL_LABEL, driver_namespace
 from config.stack import PoolSpec
-from infra import driver_pod, network_policy
-from infra.driver_pod import PRIORITY_CLASS
-from infra.k8s_helpers import (
+from infra.drivers import pod as driver_pod
+from infra.drivers.pod import PRIORITY_CLASS
+from infra.k8s import network_policy
+from infra.k8s.helpers import (
     app_labels,
     checkov_skips,
     image_skips,
@@ -41,7 +42,7 @@ from infra.k8s_helpers import (
     selector_labels,
     slow_workload_annotations,
 )
-from infra.placement import PoolPlacement
+from infra.k8s.placement import PoolPlacement
 
 
 @dataclass(frozen=True, slots=True)

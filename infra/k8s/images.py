@@ -17,7 +17,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from config.stack import PoolSpec
-from infra.k8s_helpers import image_is_floating
+from infra.k8s.helpers import image_is_floating
 
 DOCKER_HUB_MIRROR = "docker-hub"
 """The remote repository's id."""

@@ -1,6 +1,6 @@
 """The GCP side of a ``type: gke`` cluster: APIs, VPC, node identity, the cluster and its system pool.
 
-Functions here declare resources for the :class:`~infra.cluster.Cluster` component and receive it as
+Functions here declare resources for the :class:`~infra.gcp.cluster.Cluster` component and receive it as
 ``parent``; they exist to keep that component short, not to be reused elsewhere.
 
 How GPU pools survive upgrades: GKE refuses ``auto_upgrade=false`` on node pools of a cluster enrolled in a
@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 import pulumi
 import pulumi_gcp as gcp
 
-from config.naming import SYSTEM_POOL
-from config.stack import GkeClusterSpec, MaintenanceWindowSpec, StackConfig
+from config.k8s_names import SYSTEM_POOL
+from config.stack import GkeClusterSpec, MaintenanceWindowSpec
 
 APIS = ("compute", "container", "artifactregistry", "iam", "cloudresourcemanager")
 """Every API the program's resources call: VPC and addresses (compute), cluster and pools (container), image
@@ -54,10 +54,20 @@ class GkeBase:
     """What must exist before a pod pulls through ``docker_hub``: the repository and the nodes' reader role."""
 
 
-def region_of(stack: StackConfig, spec: GkeClusterSpec) -> str:
+@dataclass(frozen=True, slots=True)
+class GcpSite:
+    """Where a GKE stack's own GCP resources beside the cluster go (the router's image and HTTPS front)."""
+
+    project: str
+    region: str
+    cluster_name: str
+    """The GKE cluster's name, which the router's GCP resources are named after."""
+
+
+def region_of(spec: GkeClusterSpec, region: str | None) -> str:
     """The region: ``gcp:region`` when set, else the location's region (``us-central1-a`` → ``us-central1``)."""
-    if stack.region:
-        return stack.region
+    if region:
+        return region
     parts = spec.location.split("-")
     return "-".join(parts[:2])
 

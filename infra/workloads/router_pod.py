@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from config.naming import OLLAMA_PORT
-from infra.k8s_helpers import (
+from config.k8s_names import OLLAMA_PORT
+from infra.k8s.helpers import (
     env_list,
     exclusion_terms,
     http_probe,
@@ -22,7 +22,7 @@ from infra.k8s_helpers import (
     resources,
     restricted_security,
 )
-from infra.model_map import KEY
+from infra.workloads.model_map_config_map import KEY
 
 MAP_DIR = "/etc/ollama-fleet/"
 MAP_PATH = f"{MAP_DIR}{KEY}"

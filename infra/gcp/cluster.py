@@ -1,34 +1,43 @@
 """Cluster: where the fleet runs, and the Kubernetes provider every other component deploys through.
 
-``type: gke`` creates the cluster on GCP (:mod:`infra.gke`); ``type: existing`` adopts the user's cluster
+``type: gke`` creates the cluster on GCP (:mod:`infra.gcp.gke`); ``type: existing`` adopts the user's cluster
 from their kubeconfig and creates nothing on GCP. Either way the component ends with a provider and the
 fleet's namespace, so nothing downstream needs to know which kind it got.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from config.naming import SYSTEM_POOL
-from config.stack import ExistingClusterSpec, GkeClusterSpec, StackConfig
-from infra import gke, gke_versions, images, network_policy
-from infra.accelerator import is_amd, is_nvidia
-from infra.amd_device_plugin import AmdDevicePlugin, AmdDevicePluginArgs
-from infra.device_plugin import DevicePlugin, DevicePluginArgs
-from infra.k8s_helpers import app_labels
-from infra.placement import existing_placement
+from config.k8s_names import SYSTEM_POOL
+from config.stack import ClusterSpec, ExistingClusterSpec, GkeClusterSpec, PoolSpec
+from infra.drivers.amd_device_plugin import AmdDevicePlugin, AmdDevicePluginArgs
+from infra.drivers.device_plugin import DevicePlugin, DevicePluginArgs
+from infra.gcp import gke, gke_versions
+from infra.gcp.gke import GcpSite, GkeBase
+from infra.k8s import images, network_policy
+from infra.k8s.accelerator import is_amd, is_nvidia
+from infra.k8s.helpers import app_labels
+from infra.k8s.placement import existing_placement
 
 POD_SECURITY = "pod-security.kubernetes.io/enforce"
 
 
 @dataclass(frozen=True, slots=True)
 class ClusterArgs:
-    """The whole stack: the cluster spec, plus the pools an existing cluster's device plugin serves."""
+    """The cluster spec, the pools an existing cluster's device plugins serve, and a GKE stack's project and region.
 
-    stack: StackConfig
+    ``region`` is ``gcp:region``; unset, the region of the cluster's location.
+    """
+
+    spec: ClusterSpec
+    pools: Sequence[PoolSpec]
+    project: str | None = None
+    region: str | None = None
 
 
 class Cluster(pulumi.ComponentResource):
@@ -40,6 +49,7 @@ class Cluster(pulumi.ComponentResource):
         namespace: the fleet's namespace (Pod Security ``restricted``: nothing there runs as root; every pod
             denied all traffic but DNS unless a component's NetworkPolicy lets it through).
         gke: the GCP side (None for an existing cluster).
+        site: the GKE stack's project, region and cluster name (None for an existing cluster).
         system_node_pool: the GKE node pool the router runs on (None for an existing cluster).
     """
 
@@ -47,17 +57,21 @@ class Cluster(pulumi.ComponentResource):
     cluster_name: pulumi.Output[str]
     namespace: pulumi.Output[str]
     gke: gke.GkeBase | None
+    site: GcpSite | None
     system_node_pool: str | None
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ollama-fleet:infra:Cluster", name, None, opts)
-        spec = args.stack.cluster
+        spec = args.spec
         self.gke = None
+        self.site = None
         self.system_node_pool = None
         if isinstance(spec, GkeClusterSpec):
-            self.provider, self.cluster_name = self._gke(name, args.stack, spec)
+            self.site = GcpSite(args.project or "", gke.region_of(spec, args.region), spec.name)
+            self.provider, self.cluster_name, self.gke = self._gke(name, self.site, spec)
+            self.system_node_pool = SYSTEM_POOL
         else:
-            self.provider, self.cluster_name = self._existing(name, args.stack, spec)
+            self.provider, self.cluster_name = self._existing(name, args.pools, spec)
         namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -72,15 +86,16 @@ class Cluster(pulumi.ComponentResource):
         )
         self.register_outputs({"clusterName": self.cluster_name, "namespace": self.namespace})
 
-    def _gke(self, name: str, stack: StackConfig, spec: GkeClusterSpec) -> tuple[k8s.Provider, pulumi.Output[str]]:
-        project, region = stack.project or "", gke.region_of(stack, spec)
+    def _gke(self, name: str, site: GcpSite, spec: GkeClusterSpec) -> tuple[k8s.Provider, pulumi.Output[str], GkeBase]:
+        """The GKE cluster, its system pool and the provider for it; returns the provider, name and GCP side."""
+        project, region = site.project, site.region
         gke_versions.check_kubernetes_version(project, spec, self)
         apis = gke.enable_apis(name, project, self)
         subnet = gke.network(name, spec, project, region=region, after=apis, parent=self)
         email, roles = gke.node_identity(name, spec, project, after=apis, parent=self)
         cluster = gke.cluster(name, spec, project, subnet, after=apis, parent=self)
         docker_hub = images.docker_hub_repository(name, project, region, apis, self)
-        self.gke = gke.GkeBase(
+        base = gke.GkeBase(
             cluster,
             spec.location,
             email,
@@ -89,8 +104,7 @@ class Cluster(pulumi.ComponentResource):
             docker_hub=images.mirror_uri(project, region),
             registry=(docker_hub, *roles),
         )
-        system = gke.system_pool(name, spec, self.gke, self)
-        self.system_node_pool = SYSTEM_POOL
+        system = gke.system_pool(name, spec, base, self)
         kubeconfig = pulumi.Output.all(
             cluster.name, cluster.endpoint, cluster.master_auth.cluster_ca_certificate
         ).apply(lambda parts: gke.kubeconfig(str(parts[0]), str(parts[1]), str(parts[2])))
@@ -101,10 +115,10 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[system]),
         )
         cluster_name: pulumi.Output[str] = cluster.name
-        return provider, cluster_name
+        return provider, cluster_name, base
 
     def _existing(
-        self, name: str, stack: StackConfig, spec: ExistingClusterSpec
+        self, name: str, pools: Sequence[PoolSpec], spec: ExistingClusterSpec
     ) -> tuple[k8s.Provider, pulumi.Output[str]]:
         provider = k8s.Provider(
             f"{name}-k8s",
@@ -113,8 +127,8 @@ class Cluster(pulumi.ComponentResource):
             enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        nvidia = [existing_placement(pool) for pool in stack.pools if is_nvidia(pool)]
-        amd = [existing_placement(pool) for pool in stack.pools if is_amd(pool)]
+        nvidia = [existing_placement(pool) for pool in pools if is_nvidia(pool)]
+        amd = [existing_placement(pool) for pool in pools if is_amd(pool)]
         plugin_opts = pulumi.ResourceOptions(parent=self, providers=[provider])
         if spec.device_plugin and nvidia:
             DevicePlugin(f"{name}-device-plugin", DevicePluginArgs(placements=nvidia), plugin_opts)

@@ -14,8 +14,7 @@ import pulumi
 import pulumi_docker_build as docker_build
 import pulumi_gcp as gcp
 
-from config.stack import GkeClusterSpec, StackConfig
-from infra.gke import region_of
+from infra.gcp.gke import GcpSite
 
 REPOSITORY = "ollama-fleet"
 BUILD_CONTEXT = "."
@@ -24,16 +23,15 @@ DOCKERFILE = "router/Dockerfile"
 
 
 def router_image(
-    name: str, stack: StackConfig, apis: Sequence[pulumi.Resource], parent: pulumi.Resource
+    name: str, prebuilt: str | None, site: GcpSite | None, apis: Sequence[pulumi.Resource], parent: pulumi.Resource
 ) -> pulumi.Output[str]:
     """The image reference the Deployment runs: ``router.image`` when given, else a fresh build by digest."""
-    if stack.router.image is not None:
-        return pulumi.Output.from_input(stack.router.image)
-    cluster = stack.cluster
+    if prebuilt is not None:
+        return pulumi.Output.from_input(prebuilt)
     # config.rules refuses an existing cluster without router.image and a GKE stack without gcp:project
-    assert isinstance(cluster, GkeClusterSpec) and stack.project
-    region = region_of(stack, cluster)
-    registry_uri = _repository(name, stack.project, region, apis, parent)
+    assert site is not None and site.project
+    region = site.region
+    registry_uri = _repository(name, site.project, region, apis, parent)
     token: pulumi.Output[str] = gcp.organizations.get_client_config_output(
         opts=pulumi.InvokeOptions(parent=parent)
     ).access_token

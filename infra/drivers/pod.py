@@ -11,8 +11,8 @@ from __future__ import annotations
 import pulumi_kubernetes as k8s
 
 from config.stack import PoolSpec
-from infra import driver_check as check
-from infra.k8s_helpers import (
+from infra.drivers import check
+from infra.k8s.helpers import (
     env_list,
     host_path_volume,
     mount,
@@ -21,7 +21,7 @@ from infra.k8s_helpers import (
     resources,
     restricted_security,
 )
-from infra.placement import GKE_DRIVER_LABEL, PoolPlacement
+from infra.k8s.placement import GKE_DRIVER_LABEL, PoolPlacement
 
 INSTALL_DIR = "/home/kubernetes/bin/nvidia"
 HOST_PATHS = {

@@ -1,9 +1,9 @@
-"""``python -m infra.plan --stack dev --out build/plan/dev``: everything ``pulumi up`` would create, offline.
+"""``python -m infra.offline.plan --stack dev --out build/plan/dev``: everything ``pulumi up`` would create, offline.
 
 Runs the real program under the mocks with the stack file's config and writes ``resources.json``,
 ``kubernetes.yaml``, ``model-map.json`` and ``summary.md``. Exit 1 (and every problem, no traceback) on an
 invalid stack or on any manifest that Kubernetes' own schema for the stack's minor version rejects: the
-minor the stack sets, else its release channel's default as recorded in :mod:`infra.gke_versions`.
+minor the stack sets, else its release channel's default as recorded in :mod:`infra.gcp.gke_versions`.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ import yaml
 from config.derive import derive_model_map
 from config.errors import ConfigError
 from config.loading import from_pulumi_config, load_stack_file
-from infra import custom_resources
-from infra.gke_versions import manifest_minor
-from infra.mocks import Run, run_program, stack_file_config
-from infra.plan_summary import summary_markdown
+from infra.gcp.gke_versions import manifest_minor
+from infra.k8s import custom_resources
+from infra.offline.mocks import Run, run_program, stack_file_config
+from infra.offline.render import manifests, resource_record
+from infra.offline.summary import summary_markdown
 from infra.program import build
-from infra.render import manifests, resource_record
 
 
 @dataclass(slots=True)
@@ -44,7 +44,7 @@ def validate(documents: Iterable[dict[str, Any]], kubernetes_version: str) -> li
     """One line per manifest the strict schema of ``kubernetes_version`` (``1.33``) rejects.
 
     GKE's custom kinds have no schema in kubernetes-validate; exactly those listed in
-    :data:`infra.custom_resources.SCHEMAS` are checked against their own strict schema instead.
+    :data:`infra.k8s.custom_resources.SCHEMAS` are checked against their own strict schema instead.
     """
     problems: list[str] = []
     for document in documents:
@@ -108,7 +108,7 @@ def write_plan(
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
-    parser = argparse.ArgumentParser(prog="python -m infra.plan", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m infra.offline.plan", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="dev", help="the stack: reads Pulumi.<stack>.yaml")
     parser.add_argument("--out", type=Path, help="output directory (default build/plan/<stack>)")
     args = parser.parse_args(argv)

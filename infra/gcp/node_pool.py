@@ -1,4 +1,4 @@
-"""GpuNodePool: the nodes of one pool, and the placement that keeps that pool's pods on them.
+"""FleetNodePool: the nodes of one pool (GPU or CPU), and the placement that keeps that pool's pods on them.
 
 On GKE it is one node pool per GPU type (or a plain CPU pool), labelled and tainted
 ``ollama-fleet/pool=<name>:NO_SCHEDULE`` so nothing else lands there. Its name carries the generation of
@@ -6,7 +6,7 @@ what its nodes boot with (:mod:`config.node_generation`): a new driver pin, node
 accelerator renames it, and Pulumi replaces it create-before-delete, so the new nodes exist before the
 workloads move to them and the old pool goes last (see ``docs/upgrades.md``). Its accelerator is declared with
 ``gpu_driver_version = INSTALLATION_DISABLED``: since GKE 1.30.1-gke.1156000 leaving it unset installs
-GKE's default driver, and this stack's :class:`~infra.driver_installer.DriverInstaller` must be the only
+GKE's default driver, and this stack's :class:`~infra.drivers.installer.DriverInstaller` must be the only
 thing that puts a driver on these nodes. On an existing cluster the pool creates nothing: it is the
 user's node selector (and optional taint).
 """
@@ -19,23 +19,23 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
-from config.naming import POOL_LABEL
+from config.k8s_names import POOL_LABEL
 from config.stack import PoolSpec
-from infra import gke
-from infra.placement import PoolPlacement, existing_placement, gke_node_labels, gke_placement
+from infra.gcp import gke
+from infra.k8s.placement import PoolPlacement, existing_placement, gke_node_labels, gke_placement
 
 DRIVER_INSTALLATION_DISABLED = "INSTALLATION_DISABLED"
 
 
 @dataclass(frozen=True, slots=True)
-class GpuNodePoolArgs:
+class FleetNodePoolArgs:
     """One pool, and the GKE cluster it joins (None on an existing cluster)."""
 
     pool: PoolSpec
     gke: gke.GkeBase | None
 
 
-class GpuNodePool(pulumi.ComponentResource):
+class FleetNodePool(pulumi.ComponentResource):
     """A pool's nodes.
 
     Attributes:
@@ -48,7 +48,9 @@ class GpuNodePool(pulumi.ComponentResource):
     node_pool: gcp.container.NodePool | None
     node_pool_name: pulumi.Output[str] | None
 
-    def __init__(self, name: str, args: GpuNodePoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: FleetNodePoolArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        # The type token predates the rename and stays: it is part of every child's URN, and a new one would
+        # make Pulumi replace the node pools of every deployed stack.
         super().__init__("ollama-fleet:infra:GpuNodePool", name, None, opts)
         pool = args.pool
         self.node_pool = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from config.amd_data import amd_info
 from config.stack import PoolSpec
-from infra.k8s_helpers import GPU_RESOURCE
+from infra.k8s.helpers import GPU_RESOURCE
 
 AMD_RESOURCE = "amd.com/gpu"
 

@@ -9,7 +9,7 @@ Cilium). The shape, per namespace the stack owns (the fleet's and the drivers'):
   NodeLocal DNSCache on 169.254.20.10) — on port 53 only, never the metadata server's HTTP API;
 * the components add their own allowances (router ← anyone on its port, router → Ollama on 11434,
   Ollama ← router, Ollama → the internet on 443). Driver installers need none: they run in the node's
-  network namespace, where pod policies do not apply (:mod:`infra.driver_installer` says why).
+  network namespace, where pod policies do not apply (:mod:`infra.drivers.installer` says why).
 
 "The internet" is ``0.0.0.0/0`` minus every address that is not: the link-local range (the metadata
 server 169.254.169.254, GKE's metadata server 169.254.169.252 under Dataplane V2, NodeLocal DNSCache)
@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.k8s_helpers import app_labels, meta, selector_labels
+from infra.k8s.helpers import app_labels, meta, selector_labels
 
 DNS_PORT = 53
 HTTPS_PORT = 443

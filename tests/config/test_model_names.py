@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from config.names import InvalidModelNameError, canonical_name, model_key, parse_model_name, same_model
+from config.model_names import InvalidModelNameError, canonical_name, model_key, parse_model_name, same_model
 
 _first = st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789_")
 _rest = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_-.", max_size=12)

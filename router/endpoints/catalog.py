@@ -66,6 +66,13 @@ class RoutedEndpoint:
     unload_field: str | None = None
     everywhere: bool = False
 
+    @property
+    def routing_fields(self) -> tuple[str, ...]:
+        """Every body field the router decides on: the model's, and ``keep_alive`` with the unload field."""
+        if self.unload_field is None:
+            return self.fields
+        return (*self.fields, "keep_alive", self.unload_field)
+
 
 _NOT_FOUND = Refusal(404, "model '{model}' not found")
 _REQUIRED = Refusal(400, "model is required")

@@ -20,7 +20,7 @@ def test_a_rebound_host_is_refused_on_a_loopback_router(fleet: Fleet, host: str,
     origin = f"http://{host}"
     fetched = raw(
         fleet.url,
-        "POST" if path != "/api/tags" and path != "/" else "GET",
+        "GET" if path in {"/api/tags", "/"} else "POST",
         path,
         [("host", host), ("origin", origin)],
         GENERATE,

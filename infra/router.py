@@ -35,7 +35,7 @@ from infra.k8s_helpers import (
     selector_labels,
 )
 from infra.router_image import router_image
-from infra.router_pod import ADMIN_KEYS, API_KEYS, PORT_NAME, RouterPodArgs, pod_template
+from infra.router_pod import ADMIN_KEYS, API_KEYS, PORT_NAME, RouterPodArgs, allowed_hosts, pod_template
 
 INTERNAL_LB = "networking.gke.io/load-balancer-type"
 KEYS_IN_ENV = "the router reads its keys from FLEET_API_KEYS and FLEET_ADMIN_KEYS, referenced from a Secret"
@@ -103,6 +103,7 @@ class Router(pulumi.ComponentResource):
             pull_policy=pull_policy(args.stack.router.image)
             if args.stack.router.image
             else "IfNotPresent",  # by digest
+            allowed_hosts=allowed_hosts(args.stack),
         )
         annotations: dict[str, pulumi.Input[str]] = {MODEL_MAP_VERSION: args.model_map_version}
         if secret is not None:

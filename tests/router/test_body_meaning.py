@@ -34,6 +34,10 @@ AMBIGUOUS: list[tuple[str, str]] = [
     ("/v1/embeddings", '{"model": "llama3.2:3b", "Model": "mistral:7b", "input": "x"}'),
     ("/v1/responses", '{"model": "llama3.2:3b", "Model": "mistral:7b", "input": "x"}'),
     ("/v1/made/up", '{"model": "llama3.2:3b", "Model": "mistral:7b"}'),
+    (
+        "/v1/messages",
+        f'{{"model": "llama3.2:3b", "MODEL": "mistral:7b", "max_tokens": 9, "messages": {json.dumps(HI)}}}',
+    ),
 ]
 
 
@@ -96,6 +100,7 @@ HOSTILE: list[tuple[str, bytes, str]] = [
     ("/api/chat", ("[" * 5000).encode(), ""),
     ("/v1/chat/completions", b'{"model": "llama3.2:3b", "seed": ' + b"9" * 1_000_000 + b"}", "number"),
     ("/v1/made/up", f'{{"model": {DEEP}}}'.encode(), "exceeded max depth"),
+    ("/v1/messages", b'{"model": "llama3.2:3b", "max_tokens": ' + b"7" * 1_000_000 + b"}", "number"),
 ]
 
 
@@ -109,5 +114,7 @@ def test_deep_nesting_and_huge_numbers_are_a_400_with_one_log_line(
     assert wording in _message(path, response)
     if path.startswith("/v1/"):
         assert response.json()["error"]["type"] == "invalid_request_error"
+    if path == "/v1/messages":
+        assert response.json()["type"] == "error"
     assert log.messages() == ["request"] and log.records[0]["status"] == 400
     assert fleet.t4.observed.requests == [] and fleet.l4.observed.requests == []

@@ -115,3 +115,18 @@ def test_a_stream_that_fails_midway_ends_with_anthropics_error_event(fleet: Flee
         client.messages.stream(model="mistral:7b", max_tokens=64, messages=HELLO) as stream,
     ):
         "".join(stream.text_stream)
+
+
+def test_an_open_circuit_is_anthropics_overloaded_error(fleet: Fleet) -> None:
+    fleet.l4.stop()
+    with fleet_router(fleet, circuit_failures=1, circuit_open_seconds=60.0) as router:
+        client = anthropic.Anthropic(base_url=router.url, api_key="none", max_retries=0, timeout=GUARD)
+        with client:
+            with pytest.raises(anthropic.APIStatusError) as first:
+                client.messages.create(model="mistral:7b", max_tokens=64, messages=HELLO)
+            with pytest.raises(anthropic.APIStatusError) as second:
+                client.messages.create(model="mistral:7b", max_tokens=64, messages=HELLO)
+    assert first.value.status_code == 502
+    assert second.value.status_code == 503 and "retry-after" in second.value.response.headers
+    body = second.value.body
+    assert isinstance(body, dict) and body["type"] == "error" and body["error"]["type"] == "overloaded_error"

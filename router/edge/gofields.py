@@ -5,7 +5,8 @@ field whose name equals it case-insensitively, under Go's folding (ASCII case, p
 runes whose fold set holds an ASCII letter: U+212A KELVIN SIGN folds to ``K`` and U+017F LONG S to ``S``;
 ``foldName`` in https://github.com/golang/go/blob/master/src/encoding/json/fold.go), and when several keys
 match, the last one wins. Python's :func:`json.loads` already keeps the last of exactly repeated keys, as Go
-does; what it cannot see is ``"Model"`` or ``"modeK"``-style spellings of the same field.
+does; what it cannot see is that ``"Model"``, or ``"\u212aeep_alive"`` with a Kelvin sign, fills the same
+field as ``"model"`` or ``"keep_alive"``.
 
 The router's choice: a body that spells one routing field (``model``, ``name``, ``source``, ``keep_alive``,
 ``prompt``, ``messages``) in two different ways is refused with 400. Honest clients never send that, and

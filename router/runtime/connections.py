@@ -8,8 +8,9 @@ protocol with three additions, closes that door:
 - a **head deadline** (``FLEET_HEAD_TIMEOUT``): a new connection, or a kept-alive one that has started a
   new request, must complete the request line and headers within it, or it is closed;
 - a **body deadline** (``FLEET_BODY_TIMEOUT``): the whole body must arrive within it after the head, or
-  the connection is closed (the handler sees a disconnect); blob uploads (``/api/blobs/``, admin only,
-  gigabytes) are exempt: the gate refuses them without an admin key before the body matters;
+  the connection is closed (the handler sees a disconnect). Blob uploads (``/api/blobs/``, admin only,
+  gigabytes) are exempt while they are being relayed; once the router has answered (a refusal without
+  an admin key comes at once), whatever body is still coming must arrive within the deadline too;
 - a **connection cap** (``FLEET_MAX_CONNECTIONS``): a connection over it gets ``503`` with
   ``Connection: close`` at once and is closed, while the connections already open, streams included,
   go on.
@@ -105,6 +106,12 @@ class GuardedProtocol(HttpToolsProtocol):
         self._disarm()
         self._phase = _IDLE
         super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        """Answered before the body is in (a refusal): the rest of the body is on the clock, blob or not."""
+        if self._phase == _BODY and self._deadline is None:
+            self._arm(self.body_timeout)
+        super().on_response_complete()
 
     def _arm(self, seconds: float) -> None:
         self._deadline = self.loop.call_later(seconds, self._expired)

@@ -78,6 +78,17 @@ def test_silent_slow_head_and_slow_body_clients_are_dropped_while_others_are_ser
     assert fleet.t4.observed.requests == [] and len(fleet.l4.observed.requests) == 2, "the slow body never left"
 
 
+def test_a_refused_upload_cannot_trickle_its_body_forever(fleet: Fleet) -> None:
+    """Blob uploads are exempt from the body deadline only while relayed; a refused one is not."""
+    head = b"POST /api/blobs/sha256:%s HTTP/1.1\r\nhost: localhost\r\ncontent-length: 100000\r\n\r\n" % (b"0" * 64)
+    with fleet_router(fleet, body_timeout=1.0) as router, _connect(router.url) as upload:
+        upload.sendall(head + b"x")
+        assert upload.recv(4096).startswith(b"HTTP/1.1 403"), "no admin key: refused at once"
+        assert _closed_by_router(upload, b"x"), "the rest of the body is on the clock"
+        assert _served(router.url)
+    assert fleet.t4.observed.requests == [] and len(fleet.l4.observed.requests) == 1
+
+
 @contextmanager
 def _slow_stream_fleet() -> Iterator[str]:
     with running_sim(SimConfig(name="slow", models=("llama3.2:3b",), tokens=40, token_rate=10)) as sim:

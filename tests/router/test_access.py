@@ -30,6 +30,7 @@ ROUTES = fleet_routes(
         ("/api/show", Access.USER),
         ("/v1/chat/completions", Access.USER),
         ("/v1/anything/else", Access.USER),
+        ("/v1/messages", Access.USER),
         ("/metrics", Access.USER),
         ("/fleet/status", Access.USER),
         ("/api/pull", Access.ADMIN),

@@ -22,6 +22,7 @@ from infra.stack_config import load_stack_config
 from infra.workloads.model_map_config_map import ModelMapConfigMap, ModelMapConfigMapArgs
 from infra.workloads.ollama_backend import OllamaBackend, OllamaBackendArgs
 from infra.workloads.router import Router, RouterArgs
+from infra.workloads.router_pod import allowed_hosts
 
 RouterNodes = tuple[dict[str, str], list[dict[str, str]]]
 
@@ -83,6 +84,7 @@ def build() -> None:
             site=cluster.site,
             avoid=avoid,
             apis=cluster.gke.apis if cluster.gke else [],
+            allowed_hosts=allowed_hosts(stack.router, stack.cluster.namespace),
         ),
         k8s,
     )

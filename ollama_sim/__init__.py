@@ -2,9 +2,9 @@
 replacement for it (https://github.com/ollama/ollama/blob/main/docs/api.md).
 
 It lives outside the router package and imports nothing of it (only ``config``); the router image does not
-carry it. It speaks Ollama's wire contract: the native ``/api`` routes, the OpenAI
-``/v1`` routes, gin's 404/405, the Host check, NDJSON and SSE streams, error texts and status codes,
-with deterministic bytes (answers hash the model and prompt; timestamps come from a fixed clock).
+carry it. It speaks Ollama's wire contract: the native ``/api`` routes, the OpenAI ``/v1`` routes,
+Anthropic's ``/v1/messages``, gin's 404/405, the Host check, NDJSON and SSE streams, error texts and status
+codes, with deterministic bytes (answers hash the model and prompt; timestamps come from a fixed clock).
 Tests, ``make demo`` and ``make bench`` run it in place of GPU backends. It is built for the benchmark's
 hot path: raw asyncio protocols, httptools parsing, uvloop, one write per streamed line, no per-line JSON.
 

@@ -4,7 +4,10 @@ Ollama's handlers (https://github.com/ollama/ollama/blob/main/server/routes.go):
 ``missing request body`` (Go's ``io.EOF``) and bad JSON is 400 with the Go JSON decoder's message. gin reads
 one JSON value and ignores what follows it; ``null`` decodes to the zero struct; a value of the wrong JSON
 kind gives ``json: cannot unmarshal <kind> into Go ...``. :func:`decode_body` reproduces the common cases and
-raises :class:`BodyError` with Go's wording.
+raises :class:`BodyError` with Go's wording. Keys match struct fields as Go matches them: case-insensitively
+under Go's folding (ASCII case, U+212A KELVIN SIGN as ``K``, U+017F LONG S as ``S``;
+https://github.com/golang/go/blob/master/src/encoding/json/fold.go), the last matching key winning. Every
+field of Ollama's request structs has a lower-case tag, so top-level keys are folded to lower case.
 """
 
 from __future__ import annotations
@@ -130,6 +133,22 @@ def _check_fields(struct: GoStruct, body: dict[str, Any]) -> None:
         )
 
 
+_SPECIAL_FOLDS = str.maketrans({"\u212a": "k", "\u017f": "s"})
+
+
+def go_field_keys(value: dict[str, Any]) -> dict[str, Any]:
+    """Top-level keys as the lower-case field each one fills in Go; later spellings win, as in Go."""
+    if all(key.isascii() and key == key.lower() for key in value):
+        return value
+    folded: dict[str, Any] = {}
+    for key, item in value.items():
+        name = key.translate(_SPECIAL_FOLDS)
+        name = name.lower() if name.isascii() else key
+        folded.pop(name, None)
+        folded[name] = item
+    return folded
+
+
 def decode_body(body: bytes, struct: GoStruct) -> dict[str, Any]:
     """Decode ``body`` into a dict as gin would into ``struct``, or raise :class:`BodyError`."""
     text = body.decode("utf-8", "replace")
@@ -144,5 +163,6 @@ def decode_body(body: bytes, struct: GoStruct) -> dict[str, Any]:
         return {}
     if not isinstance(value, dict):
         raise BodyError(f"json: cannot unmarshal {json_kind(value)} into Go value of type {struct.name}")
+    value = go_field_keys(value)
     _check_fields(struct, value)
     return value

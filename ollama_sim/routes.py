@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ollama_sim import render_anthropic
 from ollama_sim.admin_api import AdminApi
+from ollama_sim.anthropic_api import AnthropicApi
 from ollama_sim.config import Faults, SimConfig
 from ollama_sim.errors import ApiError, fault_message, native_error, openai_error
 from ollama_sim.hostcheck import host_allowed, listener_is_loopback
@@ -63,6 +65,7 @@ class App:
         admin = AdminApi(state)
         openai = OpenAiApi(config, state, inference)
         responses = ResponsesApi(config, inference)
+        anthropic = AnthropicApi(config, inference)
         self.routes: dict[str, dict[str, Handler]] = {
             "/": {"GET": native.root, "HEAD": native.root},
             "/api/version": {"GET": native.version, "HEAD": native.version},
@@ -84,6 +87,7 @@ class App:
             "/v1/embeddings": {"POST": openai.embeddings},
             "/v1/models": {"GET": openai.models},
             "/v1/responses": {"POST": responses.create},
+            "/v1/messages": {"POST": anthropic.messages},
         }
         self.blobs: dict[str, Handler] = {"HEAD": admin.blob_head, "POST": admin.blob_post}
         self.v1_model: dict[str, Handler] = {"GET": openai.model}
@@ -119,6 +123,8 @@ class App:
         status = self.faults.status
         if status is not None and path != "/":
             message = fault_message(status)
+            if path == "/v1/messages":
+                return render_anthropic.error(status, message)
             return openai_error(status, message) if path.startswith("/v1/") else native_error(status, message)
         return handler(request)
 

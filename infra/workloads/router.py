@@ -53,7 +53,8 @@ class RouterArgs:
     """The router's settings, where it runs, the model map it reads, and on GKE where its image and HTTPS front go.
 
     ``kubernetes_version`` is the minor the manifests are written for; ``site`` is None on an existing
-    cluster, and ``apis`` are the GCP services its GCP resources wait for.
+    cluster, ``apis`` are the GCP services its GCP resources wait for, and ``allowed_hosts`` is the
+    ``FLEET_ALLOWED_HOSTS`` value (None: any Host).
     """
 
     router: RouterSpec
@@ -65,6 +66,7 @@ class RouterArgs:
     site: GcpSite | None = None
     avoid: Sequence[Mapping[str, str]] = ()
     apis: Sequence[pulumi.Resource] = field(default_factory=list)
+    allowed_hosts: str | None = None
 
 
 def _keys(keys: SecretKeys | None, path: str) -> str | None:
@@ -111,6 +113,7 @@ class Router(pulumi.ComponentResource):
             avoid=args.avoid,
             kubernetes_version=args.kubernetes_version,
             pull_policy=pull_policy(args.router.image) if args.router.image else "IfNotPresent",  # by digest
+            allowed_hosts=args.allowed_hosts,
         )
         annotations: dict[str, pulumi.Input[str]] = {MODEL_MAP_VERSION: args.model_map_version}
         if secret is not None:

@@ -2,6 +2,14 @@
 
 On shutdown the pod keeps serving for a few seconds (preStop) while endpoints and load balancers stop
 sending it new requests; the generous grace period lets streamed answers in flight finish.
+
+The router answers only the Host names clients are meant to use (``FLEET_ALLOWED_HOSTS``, its guard
+against DNS rebinding): the Service's cluster names, loopback names (``kubectl port-forward``) and the TLS
+domains the Ingress serves. Probes and Google's load-balancer health checks send the pod's IP as Host
+(https://cloud.google.com/load-balancing/docs/health-check-concepts#criteria-protocol-http); the router
+exempts ``/healthz`` and ``/readyz`` from the check, so no pod IP needs listing. A plain-HTTP LoadBalancer
+or NodePort Service is reached at an address that exists only once the Service does, so there the variable
+is left unset and the router answers any Host (its keys protect it).
 """
 
 from __future__ import annotations
@@ -13,7 +21,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from config.k8s_names import OLLAMA_PORT
+from config.stack import RouterSpec
 from infra.k8s.helpers import (
+    ROUTER_APP,
     env_list,
     exclusion_terms,
     http_probe,
@@ -55,6 +65,20 @@ class RouterPodArgs:
     avoid: Sequence[Mapping[str, str]]
     kubernetes_version: str
     pull_policy: str = "IfNotPresent"
+    allowed_hosts: str | None = None
+
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def allowed_hosts(router: RouterSpec, namespace: str) -> str | None:
+    """``FLEET_ALLOWED_HOSTS`` for a router in ``namespace``; None (any Host) behind plain-HTTP balancers."""
+    if router.tls is None and router.service.type in {"LoadBalancer", "NodePort"}:
+        return None
+    service = [ROUTER_APP, f"{ROUTER_APP}.{namespace}", f"{ROUTER_APP}.{namespace}.svc"]
+    service.append(f"{ROUTER_APP}.{namespace}.svc.cluster.local")
+    domains = list(router.tls.domains) if router.tls is not None else []
+    return ",".join([*service, *LOOPBACK_HOSTS, *domains])
 
 
 def _pre_stop(kubernetes_version: str) -> k8s.core.v1.LifecycleHandlerArgs:
@@ -72,6 +96,7 @@ def _env(args: RouterPodArgs) -> list[k8s.core.v1.EnvVarArgs]:
             "FLEET_PORT": str(OLLAMA_PORT),
             "FLEET_KEEPALIVE": str(KEEPALIVE_SECONDS),
         }
+        | ({"FLEET_ALLOWED_HOSTS": args.allowed_hosts} if args.allowed_hosts else {})
     )
     names = {API_KEYS: "FLEET_API_KEYS", ADMIN_KEYS: "FLEET_ADMIN_KEYS"}
     for key in args.secret_keys:

@@ -3,7 +3,10 @@
 The body is read whole (request bodies are small JSON documents; blob uploads never come here), bounded
 by ``FLEET_MAX_BODY_BYTES``: a declared ``Content-Length`` over the limit is refused before a byte is
 read. It is decoded once with :func:`json.loads`; the bytes are forwarded untouched unless an alias must
-be rewritten. Decoding errors are worded like Go's ``encoding/json`` because that is what Ollama answers.
+be rewritten. Decoding errors are worded like Go's ``encoding/json`` because that is what Ollama answers,
+including the two a hostile body can provoke in Python alone: nesting deeper than the C decoder's
+recursion allows, and an integer past Python's 4300-digit conversion limit. Both are a 400 like any other
+invalid JSON, never a 500. Routing fields are read the way Go reads them (:mod:`router.edge.gofields`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 from starlette.types import Receive
 
+from router.edge.gofields import GoFields
 from router.refusal import Refusal
 
 
@@ -84,6 +88,14 @@ def decode_object(body: bytes, go_type: str) -> dict[str, Any]:
         raise Refused(400, "invalid character in request body: not UTF-8") from None
     except json.JSONDecodeError as error:
         raise Refused(400, _go_syntax_error(error)) from None
+    except RecursionError:
+        # Go's decoder stops at 10000 levels with this message (scanner.go, maxNestingDepth).
+        raise Refused(400, "invalid character '[' exceeded max depth") from None
+    except ValueError:
+        # An integer literal too long for Python's int conversion; Go cannot hold it in a number either.
+        raise Refused(
+            400, "json: cannot unmarshal number into Go value of type float64: the number is too long"
+        ) from None
     if document is None:
         return {}
     if not isinstance(document, dict):
@@ -91,17 +103,17 @@ def decode_object(body: bytes, go_type: str) -> dict[str, Any]:
     return document
 
 
-def model_field(document: dict[str, Any], fields: tuple[str, ...], go_type: str) -> tuple[str, str]:
+def model_field(document: GoFields, fields: tuple[str, ...], go_type: str) -> tuple[str, str]:
     """The first non-empty of ``fields`` (``model``, then legacy ``name``) and its key; ``""`` if none."""
-    for key in fields:
-        value = document.get(key)
+    for name in fields:
+        value = document.get(name)
         if value is None:
             continue
         if not isinstance(value, str):
             raise Refused(
                 400,
-                f"json: cannot unmarshal {_json_kind(value)} into Go struct field {go_type}.{key} of type string",
+                f"json: cannot unmarshal {_json_kind(value)} into Go struct field {go_type}.{name} of type string",
             )
         if value.strip():
-            return value, key
-    return "", fields[0]
+            return value, document.key(name)
+    return "", document.key(fields[0])

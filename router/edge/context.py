@@ -4,6 +4,10 @@ The gate builds a :class:`RequestContext` from the ASGI scope in one pass over t
 in what they learn (model, backend, status) and the gate logs and counts it when the request ends.
 Headers every response must carry (``X-Request-Id``, CORS) are kept here and added by whoever sends the
 response start, so no middleware has to wrap ``send`` and touch every streamed chunk.
+
+A header the router decides on (``Authorization``, ``x-api-key``, ``Origin``, ``Host``, ``X-Fleet-Backend``)
+sent twice makes the request ambiguous: which copy a proxy or a server reads differs between
+implementations, so the gate refuses such a request with 400 rather than pick one.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ import time
 from starlette.types import Scope
 
 _GOOD_ID = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")
+
+ANTHROPIC_PATH = "/v1/messages"
+"""Anthropic's Messages API as Ollama serves it: errors in Anthropic's shape, keys also in ``x-api-key``."""
 
 
 class _RequestIds:
@@ -56,6 +63,9 @@ class RequestContext:
     """One request: its identity, the headers the router acts on, and what happened to it."""
 
     __slots__ = (
+        "ambiguous",
+        "anthropic",
+        "api_key",
         "authorization",
         "backend",
         "content_length",
@@ -79,6 +89,7 @@ class RequestContext:
         self.method: str = scope["method"]
         self.path: str = scope["path"]
         self.openai = self.path.startswith("/v1/")
+        self.anthropic = self.path == ANTHROPIC_PATH
         self.started = time.perf_counter()
         self.status = 0
         self.endpoint = "other"
@@ -90,18 +101,27 @@ class RequestContext:
         self.host: bytes | None = None
         self.fleet_backend: bytes | None = None
         self.content_length: bytes | None = None
+        self.api_key: bytes | None = None
         self.preflight = False
+        self.ambiguous: bytes | None = None
         request_id: bytes | None = None
         for name, value in self.request_headers:
             if name == b"authorization":
+                self._twice(name, self.authorization)
                 self.authorization = value
             elif name == b"origin":
+                self._twice(name, self.origin)
                 self.origin = value
             elif name == b"host":
+                self._twice(name, self.host)
                 self.host = value
             elif name == b"content-length":
                 self.content_length = value
+            elif name == b"x-api-key":
+                self._twice(name, self.api_key)
+                self.api_key = value
             elif name == b"x-fleet-backend":
+                self._twice(name, self.fleet_backend)
                 self.fleet_backend = value.strip()
             elif name == b"x-request-id":
                 request_id = value.strip()
@@ -111,6 +131,10 @@ class RequestContext:
             request_id = _new_request_id()
         self.request_id = request_id.decode("ascii")
         self.response_headers: list[tuple[bytes, bytes]] = [(b"x-request-id", request_id)]
+
+    def _twice(self, name: bytes, earlier: bytes | None) -> None:
+        if earlier is not None:
+            self.ambiguous = name
 
     @property
     def request_id_bytes(self) -> bytes:

@@ -34,6 +34,9 @@ ALLOW_HEADERS = frozenset(
         "openai-beta",
         "x-fleet-backend",
         "x-request-id",
+        "x-api-key",
+        "anthropic-version",
+        "anthropic-beta",
     }
 )
 EXPOSE_HEADERS = b"x-fleet-backend, x-request-id"

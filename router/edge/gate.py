@@ -2,11 +2,13 @@
 
 It runs once per request and never wraps ``send``: headers every response needs are put on the
 :class:`~router.edge.context.RequestContext` and added by whoever starts the response, so a streamed answer
-pays nothing here per chunk. Order matters and follows Ollama: the CORS origin check and preflight come
-first (browsers send no credentials on a preflight), then the path is matched against the route table
-and refused by the matched route's access level, so a refused request never reaches a handler, let alone
-a backend; a method the route does not take is gin's 405. Anything a handler lets escape becomes a JSON
-500, never a stack trace or an HTML page.
+pays nothing here per chunk. Order matters: a request that repeats a header the router decides on is 400
+(:mod:`router.edge.context`), then an unknown ``Host`` is 403 (:mod:`router.edge.hosts`), then a path with
+dot segments or encoded separators is refused (:mod:`router.edge.paths`). Then, as Ollama does, the CORS
+origin check and preflight (browsers send no credentials on a preflight), then the path is matched against
+the route table and refused by the matched route's access level, so a refused request never reaches a
+handler, let alone a backend; ``X-Fleet-Backend`` without an admin key is 403; a method the route does not
+take is gin's 405. Anything a handler lets escape becomes a JSON 500, never a stack trace or an HTML page.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ import time
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from router.edge.access import KeyChecker
+from router.edge.access import ANTHROPIC_KEY, BEARER, KeyChecker, request_key
 from router.edge.context import RequestContext
 from router.edge.cors import CorsPolicy
+from router.edge.hosts import HostPolicy
+from router.edge.paths import path_refusal
 from router.edge.responses import send_bytes, send_error, send_method_not_allowed, send_not_found
 from router.edge.routes import RouteTable
+from router.refusal import Refusal
 from router.telemetry.logs import JSON_FIELDS, json_string, request_id_var
 from router.telemetry.metrics import Metrics, Reason
 
@@ -34,13 +39,21 @@ class Gate:
     """Fronts the route table; hands every non-HTTP scope (the lifespan) to ``lifespan_app``."""
 
     def __init__(
-        self, routes: RouteTable, lifespan_app: ASGIApp, *, metrics: Metrics, cors: CorsPolicy, keys: KeyChecker
+        self,
+        routes: RouteTable,
+        lifespan_app: ASGIApp,
+        *,
+        metrics: Metrics,
+        cors: CorsPolicy,
+        keys: KeyChecker,
+        hosts: HostPolicy,
     ) -> None:
         self.routes = routes
         self.lifespan_app = lifespan_app
         self.metrics = metrics
         self.cors = cors
         self.keys = keys
+        self.hosts = hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection scope."""
@@ -64,7 +77,25 @@ class Gate:
             self._log(ctx)
             request_id_var.reset(token)
 
+    def _guard(self, ctx: RequestContext, scope: Scope) -> Refusal | None:
+        """Refusals that come before anything else: repeated headers, an unknown Host, a tricky path."""
+        if ctx.ambiguous is not None:
+            name = ctx.ambiguous.decode("latin-1")
+            return Refusal(400, f"ambiguous request: the {name} header is sent more than once; send it once")
+        if not self.hosts.allows(ctx.path, ctx.host):
+            return Refusal(403, "this router does not answer to that Host header (FLEET_ALLOWED_HOSTS)")
+        raw_path = scope.get("raw_path")
+        return path_refusal(ctx.path, raw_path if isinstance(raw_path, bytes) else None)
+
     async def _serve(self, ctx: RequestContext, scope: Scope, receive: Receive, send: Send) -> None:
+        guard = self._guard(ctx, scope)
+        if guard is not None:
+            self.metrics.error("guard", Reason.BAD_REQUEST if guard.status != 403 else Reason.FORBIDDEN)
+            if guard.status == 404:
+                await send_not_found(ctx, send)
+            else:
+                await send_error(ctx, send, guard.status, guard.message)
+            return
         cors = self.cors
         if ctx.origin is not None:
             if not cors.allows(ctx.origin, ctx.host):
@@ -83,7 +114,10 @@ class Gate:
         if route is None:
             await send_not_found(ctx, send)
             return
-        refusal = self.keys.refusal(route.access, ctx.authorization)
+        token = request_key(ctx.authorization, ctx.api_key, anthropic=ctx.anthropic)
+        refusal = self.keys.refusal(route.access, token, ANTHROPIC_KEY if ctx.anthropic else BEARER)
+        if refusal is None and ctx.fleet_backend is not None:
+            refusal = self.keys.fleet_backend_refusal(token)
         if refusal is not None:
             self.metrics.error("access", Reason.UNAUTHORIZED if refusal.status == 401 else Reason.FORBIDDEN)
             await send_error(ctx, send, refusal.status, refusal.message, refusal.headers)

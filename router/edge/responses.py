@@ -2,7 +2,10 @@
 
 Ollama paths get ``{"error": "..."}``; ``/v1`` paths get OpenAI's
 ``{"error": {"message", "type", "param": null, "code": null}}`` with Ollama's mapping of status to
-``type`` (400 ``invalid_request_error``, 404 ``not_found_error``, anything else ``api_error``). Gin's
+``type`` (400 ``invalid_request_error``, 404 ``not_found_error``, anything else ``api_error``);
+Anthropic's ``/v1/messages`` gets ``{"type": "error", "error": {"type", "message"}, "request_id"}`` with
+the types Ollama's Anthropic middleware gives each status (``NewError`` in
+https://github.com/ollama/ollama/blob/main/anthropic/anthropic.go). Gin's
 own answers for unknown paths and methods stay plain text, as Ollama sends them. Every answer carries the
 request's ``X-Request-Id`` (and CORS headers when the request came from an allowed origin).
 """
@@ -21,6 +24,15 @@ JSON = b"application/json; charset=utf-8"
 TEXT = b"text/plain; charset=utf-8"
 
 _OPENAI_TYPES = {400: "invalid_request_error", 404: "not_found_error"}
+_ANTHROPIC_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+    503: "overloaded_error",
+    529: "overloaded_error",
+}
 
 
 def ollama_error(message: str) -> bytes:
@@ -36,6 +48,13 @@ def openai_error_object(status: int, message: str) -> dict[str, Any]:
 def openai_error(status: int, message: str) -> bytes:
     """OpenAI's error body."""
     return json.dumps({"error": openai_error_object(status, message)}, separators=(",", ":")).encode()
+
+
+def anthropic_error(status: int, message: str, request_id: str) -> bytes:
+    """Anthropic's error body (also the data of its ``event: error`` SSE event)."""
+    error = {"type": _ANTHROPIC_TYPES.get(status, "api_error"), "message": message}
+    document = {"type": "error", "error": error, "request_id": request_id}
+    return json.dumps(document, separators=(",", ":")).encode()
 
 
 async def send_bytes(
@@ -66,7 +85,12 @@ async def send_error(
     ctx: RequestContext, send: Send, status: int, message: str, headers: Sequence[tuple[bytes, bytes]] = ()
 ) -> None:
     """An error in the shape the request's path calls for."""
-    body = openai_error(status, message) if ctx.openai else ollama_error(message)
+    if ctx.anthropic:
+        body = anthropic_error(status, message, ctx.request_id)
+    elif ctx.openai:
+        body = openai_error(status, message)
+    else:
+        body = ollama_error(message)
     await send_bytes(ctx, send, status, body, headers=headers)
 
 

@@ -24,11 +24,13 @@ from router.balancing.selection import Choice, choices
 from router.edge.access import Access
 from router.edge.body import ClientGone, Refused, decode_object, model_field, read_body
 from router.edge.context import RequestContext
+from router.edge.gofields import GoFields
 from router.edge.responses import send_error
 from router.endpoints.catalog import OPENAI_PASSTHROUGH, RoutedEndpoint
 from router.endpoints.delivery import client_gone, forward, outgoing
 from router.endpoints.fanout import fan_out
 from router.endpoints.fleet import Fleet
+from router.refusal import Refusal
 from router.telemetry.metrics import Reason
 from router.upstream import Outgoing
 
@@ -44,7 +46,7 @@ def is_zero_duration(value: Any) -> bool:
     return isinstance(value, str) and _ZERO_DURATION.fullmatch(value.strip()) is not None
 
 
-def is_unload(document: dict[str, Any], field: str) -> bool:
+def is_unload(document: GoFields, field: str) -> bool:
     """Whether a generate/chat body asks Ollama to unload the model rather than to answer."""
     return is_zero_duration(document.get("keep_alive")) and document.get(field) in (None, "", [])
 
@@ -74,7 +76,7 @@ class RoutedHandler:
         ctx.endpoint = self.spec.name
         try:
             outgoing, options, everywhere = await self._plan(ctx, scope, receive)
-        except Refused as refusal:
+        except Refusal as refusal:
             state.metrics.error(ctx.endpoint, Reason.REFUSED if refusal.status >= 500 else Reason.BAD_REQUEST)
             await send_error(ctx, send, refusal.status, refusal.message)
             return
@@ -94,7 +96,8 @@ class RoutedHandler:
         if spec is OPENAI_PASSTHROUGH and not body.strip():
             raise Refused(404, "404 page not found")
         document = decode_object(body, spec.go_type)
-        name, key = model_field(document, spec.fields, spec.go_type)
+        fields = GoFields(document, spec.routing_fields)
+        name, key = model_field(fields, spec.fields, spec.go_type)
         named = named_backend(ctx, state)
         resolution = self._resolve(name)
         if resolution is None and named is None:
@@ -109,7 +112,7 @@ class RoutedHandler:
         assert resolution is not None
         routed = resolution.model != UNROUTED
         request = outgoing(ctx, scope, body, model_fallback=routed)
-        if spec.everywhere or (spec.unload_field is not None and is_unload(document, spec.unload_field)):
+        if spec.everywhere or (spec.unload_field is not None and is_unload(fields, spec.unload_field)):
             return request, self._everywhere(resolution), True
         return request, choices(resolution.targets, state.backends.by_name), False
 

@@ -45,7 +45,7 @@ class RoutedEndpoint:
         path: the request path.
         methods: the methods it accepts (others get 405).
         access: who may call it.
-        openai: whether errors take OpenAI's shape.
+        openai: whether errors take OpenAI's shape (Anthropic's on ``/v1/messages``, see ``router.edge.responses``).
         go_type: Ollama's request type, named in JSON decoding errors as Go names it.
         fields: body fields holding the model, first non-empty wins (``model``, legacy ``name``).
         missing, invalid, unknown: the answers for an absent, malformed or unserved model.
@@ -65,6 +65,13 @@ class RoutedEndpoint:
     fields: tuple[str, ...] = ("model",)
     unload_field: str | None = None
     everywhere: bool = False
+
+    @property
+    def routing_fields(self) -> tuple[str, ...]:
+        """Every body field the router decides on: the model's, and ``keep_alive`` with the unload field."""
+        if self.unload_field is None:
+            return self.fields
+        return (*self.fields, "keep_alive", self.unload_field)
 
 
 _NOT_FOUND = Refusal(404, "model '{model}' not found")
@@ -157,6 +164,9 @@ ROUTED: tuple[RoutedEndpoint, ...] = (
     ),
     RoutedEndpoint(
         "openai_responses", "/v1/responses", "ResponsesRequest", _REQUIRED, _INVALID, _NOT_FOUND, openai=True
+    ),
+    RoutedEndpoint(
+        "anthropic_messages", "/v1/messages", "MessagesRequest", _REQUIRED, _INVALID, _NOT_FOUND, openai=True
     ),
 )
 """The routed endpoints with their exact paths."""

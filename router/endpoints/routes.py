@@ -22,6 +22,8 @@ OPS = {"/": (GET_HEAD, Access.OPEN), "/healthz": (GET, Access.OPEN), "/readyz": 
 OPS |= {"/metrics": (GET, Access.USER), "/fleet/status": (GET, Access.USER)}
 LISTINGS = {"/api/tags": GET_HEAD, "/api/ps": GET, "/api/version": GET_HEAD, "/v1/models": GET_HEAD}
 ACCOUNT = ("me", "signout")
+PASSTHROUGH_METHODS = frozenset({"GET", "HEAD", "POST", "DELETE"})
+"""What OpenAI-style endpoints use; ``OPTIONS`` is the gate's; anything else (``TRACE``, ``PUT``...) is 405."""
 ADMIN_PREFIXES = (("/api/blobs/", "blobs", frozenset({"HEAD", "POST"})), ("/api/experimental/", "experimental", None))
 
 
@@ -36,5 +38,7 @@ def fleet_routes(fleet: Fleet) -> RouteTable:
         for prefix, name, methods in ADMIN_PREFIXES
     ]
     routes.append(Route(MODELS_PREFIX, OpenAIModelHandler(fleet), GET, Access.USER, prefix=True))
-    routes.append(Route("/v1/", RoutedHandler(fleet, OPENAI_PASSTHROUGH), None, Access.USER, prefix=True))
+    routes.append(
+        Route("/v1/", RoutedHandler(fleet, OPENAI_PASSTHROUGH), PASSTHROUGH_METHODS, Access.USER, prefix=True)
+    )
     return RouteTable(routes)

@@ -36,7 +36,12 @@ class FleetApp:
         self.services = Services(state, resolve)
         lifespan_app = Router(lifespan=self._lifespan)
         self._gate: ASGIApp = Gate(
-            fleet_routes(state), lifespan_app, metrics=state.metrics, cors=state.cors, keys=state.keys
+            fleet_routes(state),
+            lifespan_app,
+            metrics=state.metrics,
+            cors=state.cors,
+            keys=state.keys,
+            hosts=state.hosts,
         )
 
     @contextlib.asynccontextmanager

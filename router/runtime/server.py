@@ -4,7 +4,9 @@ One worker process (the router keeps per-process state: pools, circuits, caches;
 uvloop's event loop and httptools' parser (the fastest pair measured for a streaming proxy on a 2-core
 machine), uvicorn's own access log off (the gate writes one JSON line per request, with the request id),
 no ``Server`` header (Ollama sends none), and an idle keep-alive (``FLEET_KEEPALIVE``) longer than that of
-the load balancer in front, so the balancer never reuses a connection the router is closing.
+the load balancer in front, so the balancer never reuses a connection the router is closing. Connections
+are read under deadlines and a cap (:mod:`router.runtime.connections`), and the open-files limit is raised
+to fit the cap before the first one is accepted.
 
 Draining (:class:`FleetServer`): uvicorn alone stops listening as soon as a signal arrives, and re-raises
 the signal once it has stopped, so the process would die "killed by SIGTERM". Instead, the first SIGTERM
@@ -29,6 +31,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from router.runtime.app import FleetApp, create_app
+from router.runtime.connections import fit_open_files, guarded_protocol
 from router.runtime.reload import load_router_map
 from router.runtime.settings import RouterSettings
 from router.runtime.state import FleetState
@@ -44,7 +47,7 @@ def uvicorn_config(settings: RouterSettings, app: ASGIApp) -> uvicorn.Config:
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        http=guarded_protocol(settings),
         lifespan="on",
         access_log=False,
         log_config=None,
@@ -106,6 +109,7 @@ def settle_heap() -> None:
 def serve(settings: RouterSettings) -> None:
     """Load the model map (a bad one fails here), configure JSON logging, serve until drained."""
     logging.config.dictConfig(logging_config(settings.log_level))
+    open_files = fit_open_files(settings.max_connections)
     app: FleetApp = create_app(settings, load_router_map(settings.model_map))
     server = FleetServer(uvicorn_config(settings, app), app.fleet)
     quiet_record_fields()
@@ -117,6 +121,8 @@ def serve(settings: RouterSettings) -> None:
             "port": settings.port,
             "model_map": str(settings.model_map),
             "model_map_version": app.fleet.table.version,
+            "max_connections": settings.max_connections,
+            "open_files_limit": open_files,
         },
     )
     server.run()

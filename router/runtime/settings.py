@@ -93,6 +93,26 @@ class RouterSettings:
         flag="--keepalive",
         shown="`620` s",
     )
+    head_timeout: float = setting(
+        10.0,
+        "FLEET_HEAD_TIMEOUT",
+        Kind.SECONDS,
+        "for a client to send a request's line and headers (from connecting, or from a new request's first "
+        "byte); then the connection is closed",
+    )
+    body_timeout: float = setting(
+        60.0,
+        "FLEET_BODY_TIMEOUT",
+        Kind.SECONDS,
+        "for a client to send a whole request body after its head (blob uploads exempt); then the connection is closed",
+    )
+    max_connections: int = setting(
+        4096,
+        "FLEET_MAX_CONNECTIONS",
+        Kind.WHOLE,
+        "client connections open at once; one more gets 503 and is closed. The soft open-files limit is "
+        "raised to twice this plus 256 (start-up fails if the hard limit is lower)",
+    )
     api_keys: tuple[str, ...] = setting(
         (), "FLEET_API_KEYS", Kind.LIST, "keys that open inference and listings", shown="unset: no key needed"
     )
@@ -106,6 +126,14 @@ class RouterSettings:
         "browser origins allowed besides Ollama's own (localhost, 127.0.0.1, 0.0.0.0, app/file/tauri/vscode); "
         "`*` allows all",
         shown="unset: Ollama's own",
+    )
+    allowed_hosts: tuple[str, ...] = setting(
+        (),
+        "FLEET_ALLOWED_HOSTS",
+        Kind.LIST,
+        "Host header names answered, any port (`*.example.org`: subdomains, `*`: any); others get 403 "
+        "(DNS rebinding), except `/healthz` and `/readyz`",
+        shown="unset: `localhost`, `127.0.0.1`, `[::1]` when listening on loopback, else any",
     )
     max_body_bytes: int = setting(
         32 * 1024 * 1024,

@@ -24,6 +24,7 @@ from router.balancing.placement import Planner, Policy
 from router.balancing.routing_table import RoutingTable
 from router.edge.access import KeyChecker
 from router.edge.cors import CorsPolicy
+from router.edge.hosts import HostPolicy
 from router.endpoints.cache import ListingCache
 from router.runtime.settings import RouterSettings
 from router.telemetry.metrics import Metrics
@@ -41,6 +42,7 @@ class FleetState:
         self.settings = settings
         self.keys = KeyChecker(settings.api_keys, settings.admin_keys)
         self.cors = CorsPolicy(settings.origins)
+        self.hosts = HostPolicy(settings.allowed_hosts, settings.host)
         self.metrics = Metrics()
         policy = CircuitPolicy(settings.circuit_failures, settings.circuit_open_seconds)
         self.backends = BackendRegistry(settings.connect_timeout, policy)

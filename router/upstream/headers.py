@@ -3,7 +3,10 @@
 A proxy must not forward hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, and the
 router's connection to a backend is not the client's. ``Host`` is always the backend's own: Ollama
 refuses a foreign Host on a loopback listener (its DNS-rebinding guard), so the client's value would get
-a 403. The client's ``Authorization`` carries the router's own key and never leaves the router.
+a 403. The client's ``Authorization`` and ``x-api-key`` carry the router's own keys and never leave the
+router. A client's ``Forwarded``, ``X-Forwarded-*`` and ``X-Real-IP`` are dropped, not passed on as if the
+router had vouched for them: the router does not act as a forwarding proxy that records the client, and
+Ollama reads none of them.
 """
 
 from __future__ import annotations
@@ -29,11 +32,16 @@ _NOT_FORWARDED_UP = HOP_BY_HOP | {
     b"host",
     b"content-length",
     b"authorization",
+    b"x-api-key",
+    b"forwarded",
+    b"x-real-ip",
     b"expect",
     b"x-fleet-backend",
     b"x-request-id",
 }
-"""Request headers the router replaces or keeps to itself."""
+"""Request headers the router replaces or keeps to itself (and every ``x-forwarded-*``)."""
+
+_FORWARDED_PREFIX = b"x-forwarded-"
 
 _NOT_FORWARDED_DOWN = HOP_BY_HOP | {b"date", b"server"}
 """Response headers the router's own server writes (``date``) or that Ollama never sends (``server``)."""
@@ -62,7 +70,7 @@ def request_head(
     dropped = _NOT_FORWARDED_UP | _connection_tokens(client_headers)
     lines = [b"%s %s HTTP/1.1\r\nhost: %s\r\n" % (method.encode("ascii"), target, host)]
     for name, value in client_headers:
-        if name not in dropped:
+        if name not in dropped and not name.startswith(_FORWARDED_PREFIX):
             lines.append(b"%s: %s\r\n" % (name, value))
     lines.append(b"x-request-id: %s\r\n" % request_id)
     if content_length is None:

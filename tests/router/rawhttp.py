@@ -61,3 +61,26 @@ async def fetch(url: str, path: str, body: bytes, *, method: str = "POST") -> Fe
     finally:
         writer.close()
     return fetched
+
+
+async def send_raw(url: str, data: bytes) -> Fetched:
+    """Write ``data`` exactly as given (request line, headers, body) and read one response."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port))
+    fetched = Fetched()
+    parser = _Parser(fetched)
+    try:
+        writer.write(data)
+        while not fetched.complete and (chunk := await reader.read(65536)):
+            parser.parser.feed_data(chunk)
+    finally:
+        writer.close()
+    return fetched
+
+
+def raw(url: str, method: str, path: str, headers: list[tuple[str, str]], body: bytes = b"") -> Fetched:
+    """One request with exactly ``headers`` (repeats kept, no Host added), ``Connection: close`` and a length."""
+    lines = [f"{method} {path} HTTP/1.1", *(f"{name}: {value}" for name, value in headers)]
+    lines += [f"content-length: {len(body)}", "connection: close"]
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    return asyncio.run(send_raw(url, head + body))

@@ -30,6 +30,7 @@ ROUTES = fleet_routes(
         ("/api/show", Access.USER),
         ("/v1/chat/completions", Access.USER),
         ("/v1/anything/else", Access.USER),
+        ("/v1/messages", Access.USER),
         ("/metrics", Access.USER),
         ("/fleet/status", Access.USER),
         ("/api/pull", Access.ADMIN),
@@ -62,14 +63,14 @@ def test_bearer_tokens_are_parsed_strictly() -> None:
 def test_no_keys_means_open_inference_and_closed_admin() -> None:
     keys = KeyChecker([], [])
     assert keys.refusal(Access.USER, None) is None
-    refusal = keys.refusal(Access.ADMIN, b"Bearer anything")
+    refusal = keys.refusal(Access.ADMIN, b"anything")
     assert refusal is not None and refusal.status == 403
 
 
 def test_api_keys_gate_inference_and_admin_keys_open_everything() -> None:
     keys = KeyChecker(["user-key"], ["admin-key"])
     assert keys.refusal(Access.OPEN, None) is None
-    missing, wrong = keys.refusal(Access.USER, None), keys.refusal(Access.USER, b"Bearer wrong")
+    missing, wrong = keys.refusal(Access.USER, None), keys.refusal(Access.USER, b"wrong")
     assert missing is not None and (missing.status, missing.message) == (
         401,
         "an API key is required (Authorization: Bearer <key>)",
@@ -79,11 +80,11 @@ def test_api_keys_gate_inference_and_admin_keys_open_everything() -> None:
         "invalid API key",
         [(b"www-authenticate", b"Bearer")],
     )
-    assert keys.refusal(Access.USER, b"Bearer user-key") is None
-    assert keys.refusal(Access.USER, b"Bearer admin-key") is None
-    assert keys.refusal(Access.ADMIN, b"Bearer user-key") is not None
+    assert keys.refusal(Access.USER, b"user-key") is None
+    assert keys.refusal(Access.USER, b"admin-key") is None
+    assert keys.refusal(Access.ADMIN, b"user-key") is not None
     assert keys.refusal(Access.ADMIN, None) is not None
-    assert keys.refusal(Access.ADMIN, b"Bearer admin-key") is None
+    assert keys.refusal(Access.ADMIN, b"admin-key") is None
 
 
 def test_default_origins_are_ollamas() -> None:

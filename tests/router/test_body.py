@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from router.edge.body import ClientGone, Refused, decode_object, model_field, read_body
+from router.edge.gofields import GoFields
 
 
 def _receiver(*messages: dict[str, Any]) -> Any:
@@ -75,8 +76,8 @@ def test_null_decodes_to_an_empty_request() -> None:
 
 def test_model_then_legacy_name() -> None:
     fields = ("model", "name")
-    assert model_field({"model": "a", "name": "b"}, fields, "ShowRequest") == ("a", "model")
-    assert model_field({"model": "", "name": "b"}, fields, "ShowRequest") == ("b", "name")
-    assert model_field({}, fields, "ShowRequest") == ("", "model")
+    assert model_field(GoFields({"model": "a", "name": "b"}, fields), fields, "ShowRequest") == ("a", "model")
+    assert model_field(GoFields({"model": "", "name": "b"}, fields), fields, "ShowRequest") == ("b", "name")
+    assert model_field(GoFields({}, fields), fields, "ShowRequest") == ("", "model")
     with pytest.raises(Refused, match=r"cannot unmarshal number into Go struct field ShowRequest.model of type string"):
-        model_field({"model": 3}, fields, "ShowRequest")
+        model_field(GoFields({"model": 3}, fields), fields, "ShowRequest")

@@ -40,7 +40,9 @@ def _slot_held(fleet: Fleet, router: RunningRouter) -> Iterator[None]:
     body = json.dumps(BODY).encode()
     try:
         with socket.create_connection((host, int(port)), timeout=GUARD) as holder:
-            holder.sendall(b"POST /api/chat HTTP/1.1\r\nhost: r\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
+            holder.sendall(
+                b"POST /api/chat HTTP/1.1\r\nhost: localhost\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+            )
             assert fleet.t4.observed.wait_until(lambda seen: len(seen.requests) == 1, timeout=GUARD)
             yield
             fleet.t4.faults.hang = False  # before hanging up: the freed slot's next request must be answered

@@ -98,7 +98,7 @@ def test_requests_in_flight_land_on_distinct_replicas() -> None:
         for opened in range(1, 4):
             client = clients.enter_context(socket.create_connection((host, int(port)), timeout=GUARD))
             client.sendall(
-                b"POST /api/generate HTTP/1.1\r\nhost: r\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+                b"POST /api/generate HTTP/1.1\r\nhost: localhost\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
             )
             assert eventually(partial(_seen, pods, opened)), f"request {opened} reached a replica"
         assert [len(pod.observed.requests) for pod in pods] == [1, 1, 1], "one request in flight on each replica"

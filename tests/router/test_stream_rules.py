@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from router.edge.gofields import GoFields
 from router.endpoints.by_model import is_unload, is_zero_duration
 from router.endpoints.relay import NDJSON, SSE, final_error_line, stream_format
 
@@ -44,8 +45,8 @@ def test_non_zero_durations(value: Any) -> None:
 
 
 def test_unload_needs_zero_keep_alive_and_nothing_to_answer() -> None:
-    assert is_unload({"model": "m", "keep_alive": 0, "prompt": ""}, "prompt")
-    assert is_unload({"model": "m", "keep_alive": "0"}, "prompt")
-    assert is_unload({"model": "m", "keep_alive": 0, "messages": []}, "messages")
-    assert not is_unload({"model": "m", "keep_alive": 0, "prompt": "hi"}, "prompt")
-    assert not is_unload({"model": "m", "prompt": ""}, "prompt")
+    assert is_unload(GoFields({"model": "m", "keep_alive": 0, "prompt": ""}, ("keep_alive", "prompt")), "prompt")
+    assert is_unload(GoFields({"model": "m", "keep_alive": "0"}, ("keep_alive", "prompt")), "prompt")
+    assert is_unload(GoFields({"model": "m", "keep_alive": 0, "messages": []}, ("keep_alive", "messages")), "messages")
+    assert not is_unload(GoFields({"model": "m", "keep_alive": 0, "prompt": "hi"}, ("keep_alive", "prompt")), "prompt")
+    assert not is_unload(GoFields({"model": "m", "prompt": ""}, ("keep_alive", "prompt")), "prompt")

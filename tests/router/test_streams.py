@@ -84,7 +84,9 @@ def test_a_client_hanging_up_closes_the_backend_stream() -> None:
         host, port = router.url.removeprefix("http://").split(":")
         body = json.dumps(CHAT).encode()
         with socket.create_connection((host, int(port)), timeout=10) as sock:
-            sock.sendall(b"POST /api/chat HTTP/1.1\r\nhost: r\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
+            sock.sendall(
+                b"POST /api/chat HTTP/1.1\r\nhost: localhost\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+            )
             assert sock.recv(65536).startswith(b"HTTP/1.1 200")
             assert sim.observed.wait_until(lambda seen: seen.active_streams == 1, timeout=10)
         assert sim.observed.wait_until(lambda seen: seen.disconnects == 1, timeout=10)
@@ -99,7 +101,7 @@ def test_a_client_hanging_up_before_the_first_byte_cancels_the_request(fleet: Fl
     host, port = fleet.url.removeprefix("http://").split(":")
     body = json.dumps(CHAT).encode()
     with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(b"POST /api/chat HTTP/1.1\r\nhost: r\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
+        sock.sendall(b"POST /api/chat HTTP/1.1\r\nhost: localhost\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
         assert fleet.t4.observed.wait_until(lambda seen: len(seen.requests) == 1, timeout=10)
     backend = fleet.router.state.backend("t4")
     assert backend is not None
@@ -117,7 +119,9 @@ def test_a_client_hanging_up_while_a_cold_model_loads_closes_the_upstream() -> N
         host, port = router.url.removeprefix("http://").split(":")
         body = json.dumps(CHAT).encode()
         with socket.create_connection((host, int(port)), timeout=10) as sock:
-            sock.sendall(b"POST /api/chat HTTP/1.1\r\nhost: r\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
+            sock.sendall(
+                b"POST /api/chat HTTP/1.1\r\nhost: localhost\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+            )
             assert sim.observed.wait_until(lambda seen: len(seen.requests) == 1, timeout=10)
             assert sim.open_connections == 1, "the router's connection waits for the first byte"
         assert eventually(lambda: sim.open_connections == 0, 10), "the simulated backend saw the router hang up"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 
 from config.names import parse_model_name
@@ -21,6 +22,10 @@ class SimConfig:
         port: port to listen on; 0 picks a free one, kept across ``stop``/``start``.
         embedding_length: dimensions of the vectors ``/api/embed`` returns.
         record_requests: keep every request in ``observed.requests`` (turn off for long benchmarks).
+        tls: serve HTTPS with this server context, as a TLS-terminating reverse proxy in front of a rig's
+            Ollama would (Ollama itself serves plain HTTP).
+        token: answer 401 unless a request carries ``Authorization: Bearer <token>``, as such a proxy
+            checking a bearer token would (Ollama itself has no authentication).
     """
 
     name: str = "sim"
@@ -32,6 +37,8 @@ class SimConfig:
     port: int = 0
     embedding_length: int = 64
     record_requests: bool = True
+    tls: ssl.SSLContext | None = None
+    token: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "models", tuple(self.models))

@@ -2,7 +2,8 @@
 
 :meth:`Services.start` runs in the lifespan's start-up: it looks up the replicas of ``resolve: true``
 backends before the first request, then starts one task each for the health probes
-(``FLEET_PROBE_INTERVAL``, 0 turns them off), the DNS look-ups (``FLEET_RESOLVE_INTERVAL``) and the
+(``FLEET_PROBE_INTERVAL``, 0 turns them off) with the external backends' model checks every few rounds
+(:mod:`router.balancing.inventory`), the DNS look-ups (``FLEET_RESOLVE_INTERVAL``) and the
 model-map watcher (``FLEET_RELOAD_INTERVAL``, 0 turns it off). :meth:`Services.aclose` runs in the
 lifespan's shutdown: it cancels every task and waits for each to end, so none outlives the server.
 """
@@ -14,6 +15,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from router.balancing.health import run_probes
+from router.balancing.inventory import INVENTORY_ROUNDS, Inventory
 from router.balancing.resolver import ReplicaResolver, Resolve
 from router.runtime.reload import MapWatcher
 from router.runtime.state import FleetState
@@ -27,6 +29,7 @@ class Services:
         settings = state.settings
         self.resolver = ReplicaResolver(state.backends, settings.connect_timeout, settings.resolve_interval, resolve)
         self.watcher = MapWatcher(state, self.resolver)
+        self.inventory = Inventory(state.backends, lambda: state.table, state.listing_timeouts)
         self.tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -37,6 +40,7 @@ class Services:
             self._spawn(
                 run_probes(self.state.backends, self.state.probe_timeouts, settings.probe_interval), "fleet-probes"
             )
+            self._spawn(self.inventory.run(settings.probe_interval * INVENTORY_ROUNDS), "fleet-inventory")
         self._spawn(self.resolver.run(), "fleet-resolver")
         if settings.reload_interval > 0:
             self._spawn(self.watcher.run(), "fleet-map-watcher")

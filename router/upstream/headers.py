@@ -3,7 +3,8 @@
 A proxy must not forward hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, and the
 router's connection to a backend is not the client's. ``Host`` is always the backend's own: Ollama
 refuses a foreign Host on a loopback listener (its DNS-rebinding guard), so the client's value would get
-a 403. The client's ``Authorization`` carries the router's own key and never leaves the router.
+a 403. The client's ``Authorization`` carries the router's own key and never leaves the router; a backend
+outside the cluster gets the router's token for it instead (:mod:`router.upstream.secure`).
 """
 
 from __future__ import annotations
@@ -56,8 +57,12 @@ def request_head(
     *,
     request_id: bytes,
     content_length: int | None,
+    authorization: bytes | None = None,
 ) -> bytes:
-    """The request line and headers for a backend; ``content_length=None`` means a chunked body."""
+    """The request line and headers for a backend; ``content_length=None`` means a chunked body.
+
+    ``authorization`` is the backend's own credential (``Bearer <token>``), never the client's.
+    """
     client_headers = list(client_headers)
     dropped = _NOT_FORWARDED_UP | _connection_tokens(client_headers)
     lines = [b"%s %s HTTP/1.1\r\nhost: %s\r\n" % (method.encode("ascii"), target, host)]
@@ -65,6 +70,8 @@ def request_head(
         if name not in dropped:
             lines.append(b"%s: %s\r\n" % (name, value))
     lines.append(b"x-request-id: %s\r\n" % request_id)
+    if authorization is not None:
+        lines.append(b"authorization: %s\r\n" % authorization)
     if content_length is None:
         lines.append(b"transfer-encoding: chunked\r\n\r\n")
     else:

@@ -6,7 +6,8 @@ stack's secret config. A router reachable from outside the cluster (a NodePort o
 or the HTTPS Ingress) is never left open by accident: with no ``apiKeys`` and ``allowAnonymous: false``
 one key is generated and exported as the secret stack output ``routerApiKey``; and the config refuses
 to send keys over plain HTTP on a public address unless ``allowInsecureHttp`` says so. Its pods accept
-connections on their serving port only and connect to the pools' Ollama on 11434 only (and DNS). The
+connections on their serving port only and connect to the pools' Ollama on 11434 only (and DNS), and to
+each external pool's port (:mod:`infra.router_upstream`, which also mounts their tokens and CAs). The
 Deployment leaves ``replicas`` to the HorizontalPodAutoscaler (``minReplicas`` = ``router.replicas``) so
 ``pulumi up`` and the autoscaler never fight over it.
 """
@@ -22,7 +23,7 @@ import pulumi_random as random
 
 from config.naming import OLLAMA_PORT
 from config.stack import SecretKeys, StackConfig
-from infra import network_policy, router_tls
+from infra import network_policy, router_tls, router_upstream
 from infra.gke_versions import manifest_minor
 from infra.images import BUILT_IMAGE_SKIPS, pull_policy, pull_skips
 from infra.k8s_helpers import (
@@ -92,11 +93,13 @@ class Router(pulumi.ComponentResource):
         image = router_image(name, args.stack, args.apis, self)
         secret, secret_keys = self._secret(name, args, labels)
         secret_name = secret.metadata.apply(lambda m: str(m.name)) if secret else None
+        upstream = router_upstream.upstream_secret(name, args.stack, args.namespace, labels, self)
         pod = RouterPodArgs(
             image=image,
             config_map=args.config_map,
             keys_secret=secret_name,
             secret_keys=secret_keys,
+            upstream_secret=upstream.metadata.apply(lambda m: str(m.name)) if upstream else None,
             node_selector=args.node_selector,
             avoid=args.avoid,
             kubernetes_version=manifest_minor(args.stack),
@@ -213,6 +216,7 @@ class Router(pulumi.ComponentResource):
             destinations=[network_policy.pods(ollama_selector())],
             opts=opts,
         )
+        router_upstream.upstream_egress(f"{name}-upstream-egress", args.stack, args.namespace, labels, opts)
 
     def _service(
         self,

@@ -199,13 +199,14 @@ class Backend:
         }
 
     def _external_status(self) -> dict[str, object]:
-        """For a server outside the cluster: whether it answers and holds the models routed to it."""
+        """For a server outside the cluster: whether it answers (None before the first exchange) and holds the
+        models routed to it (:mod:`router.balancing.inventory`)."""
         if not self.external:
             return {}
         upstream = self.upstream
         return {
             "external": True,
-            "answers": self.health is Health.UP,
+            "answers": None if self.health is Health.UNKNOWN else self.health is Health.UP,
             "tls": upstream is not None and upstream.https,
             "credentials_error": upstream.last_error if upstream is not None else None,
             "models": self.inventory,

@@ -157,3 +157,22 @@ def test_the_status_says_when_the_token_file_cannot_be_read(
     (home,) = status["backends"]
     assert "cannot read the token file" in home["credentials_error"]
     assert answer.status_code == 401
+
+
+def test_a_rig_the_router_cannot_verify_is_routed_around(
+    rig: RunningSim, authorities: tuple[Authority, Authority], token_file: Path
+) -> None:
+    """The route's next backend answers; the rig's circuit counts the failure like any backend's."""
+    rig.observed.clear()
+    document = _document(_local(rig), authorities[1].certificate, token_file, ["llama3.2:3b"])
+    with running_sim(SimConfig(name="t4", models=("llama3.2:3b",), tokens=5)) as t4:
+        document["backends"].append({"name": "t4", "url": t4.url})
+        document["routes"][0]["backends"] = ["home", "t4"]
+        with running_router(document) as router:
+            answer = httpx.post(router.url + "/api/chat", json=CHAT, timeout=GUARD)
+            home = router.state.backends.by_name["home"]
+        assert answer.status_code == 200
+        assert answer.headers["x-fleet-backend"] == "t4"
+        assert "certificate verify failed" in str(home.replicas[0].last_error)
+        assert "authorization" not in t4.observed.requests[-1].headers, "the rig's token is for the rig only"
+    assert rig.observed.requests == []

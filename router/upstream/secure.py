@@ -98,7 +98,8 @@ class Upstream:
     def refresh(self) -> None:
         """Read the CA bundle and the token again where their files changed."""
         before = self.last_error
-        if self.https and (self.tls is None or self._changed(self.ca_file)):
+        ca_changed = self._changed(self.ca_file)
+        if self.https and (self.tls is None or ca_changed):
             self.tls = self._attempt("ca", lambda: tls_context(self.ca_file), self.tls)
         if self.token_file is not None and self._changed(self.token_file):
             self.authorization = self._attempt("token", lambda: read_token(str(self.token_file)), self.authorization)

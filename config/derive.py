@@ -6,11 +6,13 @@ Services infra creates (:mod:`config.k8s_names`), and ``max_in_flight`` is what 
 Ollama itself would answer 503: replicas × (OLLAMA_NUM_PARALLEL + OLLAMA_MAX_QUEUE). ``num_parallel`` is
 the pool's OLLAMA_NUM_PARALLEL (Ollama's default is 1: ``NumParallel = Uint("OLLAMA_NUM_PARALLEL", 1)`` in
 https://github.com/ollama/ollama/blob/main/envconfig/config.go), which warm-first routing uses to tell a loaded
-model with a free slot from a saturated one.
+model with a free slot from a saturated one. An external pool is
+its own URL, with the paths where the router's pods find its CA bundle and token (never the token).
 """
 
 from __future__ import annotations
 
+from config.external import ca_key, token_key, upstream_path
 from config.k8s_names import backend_url, ollama_headless_service, ollama_service
 from config.model_map import Backend, ModelMap, Route, RouteTarget
 from config.model_names import model_key
@@ -33,8 +35,23 @@ def max_in_flight(pool: PoolSpec) -> int:
     return pool.ollama.replicas * max(1, parallel + queue)
 
 
+def external_backend(pool: PoolSpec) -> Backend:
+    """The backend entry of an external pool: its URL and the mounted files of its CA and token."""
+    assert pool.external is not None, "only for external pools"
+    external = pool.external
+    return Backend(
+        name=pool.name,
+        url=external.url,
+        external=True,
+        ca_file=upstream_path(ca_key(pool.name)) if external.ca_bundle is not None else None,
+        token_file=upstream_path(token_key(pool.name)) if external.token is not None else None,
+    )
+
+
 def pool_backend(pool: PoolSpec, namespace: str) -> Backend:
     """The backend entry of one pool; several replicas are addressed one by one via the headless Service."""
+    if pool.external is not None:
+        return external_backend(pool)
     several = pool.ollama.replicas > 1
     service = ollama_headless_service(pool.name) if several else ollama_service(pool.name)
     return Backend(
@@ -49,7 +66,7 @@ def pool_backend(pool: PoolSpec, namespace: str) -> Backend:
 def _implied_routes(stack: StackConfig) -> dict[str, Route]:
     served: dict[str, tuple[str, list[str]]] = {}
     for pool in stack.pools:
-        for model in pool.ollama.models:
+        for model in pool.models:
             served.setdefault(model_key(model), (model, []))[1].append(pool.name)
     return {
         key: Route(

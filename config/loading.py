@@ -148,6 +148,7 @@ def load_stack_file(path: str | Path) -> StackConfig:
 
 
 def _clear_text_secrets(values: Mapping[str, Any]) -> Iterator[Problem]:
+    yield from _clear_text_tokens(values.get("pools"))
     for section, key in SECRET_PATHS:
         block = values.get(section)
         value = block.get(key) if isinstance(block, dict) else None
@@ -156,4 +157,16 @@ def _clear_text_secrets(values: Mapping[str, Any]) -> Iterator[Problem]:
                 f"{section}.{key}",
                 "is in clear text in the stack file",
                 f"pulumi config set --secret --path {section}.{key} '<key1>,<key2>'",
+            )
+
+
+def _clear_text_tokens(pools: Any) -> Iterator[Problem]:
+    """External pools' tokens, which must be encrypted in the stack file like the router's keys."""
+    for index, pool in enumerate(pools if isinstance(pools, list) else []):
+        external = pool.get("external") if isinstance(pool, dict) else None
+        token = external.get("token") if isinstance(external, dict) else None
+        if token is not None and not (isinstance(token, dict) and set(token) == {"secure"}):
+            path = f"pools[{index}].external.token"
+            yield Problem(
+                path, "is in clear text in the stack file", f"pulumi config set --secret --path '{path}' '<token>'"
             )

@@ -50,6 +50,14 @@ class Backend(SnakeModel):
         default=False,
         description="Treat every address the URL's host resolves to as one replica (a headless Service).",
     )
+    external: bool = Field(
+        default=False,
+        description="A server outside the cluster: the router checks its /api/tags against the models routed to it.",
+    )
+    ca_file: str | None = Field(default=None, description="PEM bundle of the CA that signed an https:// backend.")
+    token_file: str | None = Field(
+        default=None, description="File holding the bearer token sent upstream (read again when it changes)."
+    )
 
     @field_validator("url")
     @classmethod

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from config.external import SecretText
 from config.loading import GCP_KEYS, PROJECT
 from config.stack import ExistingClusterSpec, GkeClusterSpec, SecretKeys, StackConfig
 
@@ -55,6 +56,8 @@ def type_name(annotation: Any) -> str:
         origin = get_origin(member)
         if member is SecretKeys:
             names.append("secret: comma-separated keys")
+        elif member is SecretText:
+            names.append("secret: one string")
         elif origin is Literal:
             names.append(" \\| ".join(f"`{value}`" for value in get_args(member)))
         elif origin is list:
@@ -111,7 +114,7 @@ def rows(model: type[BaseModel], prefix: str = "", defaults: BaseModel | None = 
         description = " ".join((field.description or "").split())
         yield Row(key, type_name(field.annotation) + _bounds(field), default_text(default), description)
         nested = _model(field.annotation)
-        if nested is not None and nested is not SecretKeys:
+        if nested is not None and nested not in (SecretKeys, SecretText):
             own = isinstance(default, BaseModel) and default != nested()
             yield from rows(nested, key, default if own else None)
         for member in _members(field.annotation):

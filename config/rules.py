@@ -14,6 +14,7 @@ from config.amd_rules import amd_pool_problems
 from config.cluster_rules import maintenance_problems, router_placement_problems
 from config.drivers import branch, is_branch_pin, is_official_image, official_min_driver, version_tuple
 from config.errors import ConfigError, Problem
+from config.external_rules import external_pool_problems
 from config.gpu_catalog import GPU_CATALOG, GpuInfo, gpu_info
 from config.k8s_names import SYSTEM_POOL
 from config.memory import memory_problems
@@ -148,16 +149,17 @@ def _route_problems(stack: StackConfig) -> Iterator[Problem]:
             path = f"routes[{i}].backends[{j}]"
             if pool is None:
                 yield Problem(path, f"unknown pool {target.name!r}", _one_of([p.name for p in stack.pools]))
-            elif key not in {model_key(m) for m in pool.ollama.models}:
+            elif key not in {model_key(m) for m in pool.models}:
+                where, verb = ("external.models", "serve") if pool.external else ("ollama.models", "pull")
                 yield Problem(
                     path,
-                    f"pool {pool.name!r} does not pull {route.model!r}",
-                    f"add it to pools[{stack.pools.index(pool)}].ollama.models or drop {pool.name!r} here",
+                    f"pool {pool.name!r} does not {verb} {route.model!r}",
+                    f"add it to pools[{stack.pools.index(pool)}].{where} or drop {pool.name!r} here",
                 )
 
 
 def _alias_problems(stack: StackConfig) -> Iterator[Problem]:
-    served = {model_key(m) for pool in stack.pools for m in pool.ollama.models}
+    served = {model_key(m) for pool in stack.pools for m in pool.models}
     served |= {model_key(route.model) for route in stack.routes}
     for alias, target in stack.aliases.items():
         if model_key(alias) in served:
@@ -171,6 +173,9 @@ def _alias_problems(stack: StackConfig) -> Iterator[Problem]:
 def pool_problems(pool: PoolSpec, index: int, *, gke: bool) -> Iterator[Problem]:
     """Rules for one pool; ``gke`` says whether the stack creates the cluster."""
     at = f"pools[{index}]"
+    if pool.external is not None:
+        yield from external_pool_problems(pool, at)
+        return
     yield from _model_problems(pool, at)
     yield from _volume_problems(pool, at)
     yield from _env_problems(pool, at)

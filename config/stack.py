@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import Discriminator, Field, Tag, WithJsonSchema, field_validator, model_validator
 
 from config.base import CamelModel
+from config.external import ExternalSpec
 from config.gpu_catalog import gpu_info
 from config.model_map import Route
 from config.model_names import InvalidModelNameError, canonical_name
@@ -140,6 +141,15 @@ class PoolSpec(CamelModel):
     )
     taint: Taint | None = Field(default=None, description="Existing clusters: a taint already on those nodes.")
     ollama: OllamaSpec = Field(default=OllamaSpec(), description="The Ollama servers of this pool.")
+    external: ExternalSpec | None = Field(
+        default=None,
+        description="An Ollama server outside the cluster instead of a node pool (no gpu, nodes, driver or ollama).",
+    )
+
+    @property
+    def models(self) -> list[str]:
+        """The models this pool serves: an external server's, or those pulled onto the pool's volumes."""
+        return self.external.models if self.external is not None else self.ollama.models
 
     @property
     def effective_machine_type(self) -> str | None:
@@ -391,6 +401,16 @@ class StackConfig(CamelModel):
     def is_gke(self) -> bool:
         """Whether the stack creates its own GKE cluster."""
         return isinstance(self.cluster, GkeClusterSpec)
+
+    @property
+    def cluster_pools(self) -> list[PoolSpec]:
+        """The pools that run in the cluster (node pool, driver, Ollama workload)."""
+        return [pool for pool in self.pools if pool.external is None]
+
+    @property
+    def external_pools(self) -> list[PoolSpec]:
+        """The pools that are Ollama servers outside the cluster."""
+        return [pool for pool in self.pools if pool.external is not None]
 
     def pool(self, name: str) -> PoolSpec | None:
         """The pool called ``name``, if any."""

@@ -48,6 +48,9 @@ def summarize(stack: StackConfig, title: str) -> str:
     """Pools, GPUs, drivers, images, models and routes of a valid stack, in about one screen."""
     lines = [f"{title}: valid", _cluster_line(stack), "", "pools:"]
     for pool in stack.pools:
+        if pool.external is not None:
+            lines.extend(_external_lines(pool))
+            continue
         driver = f"driver {pool.driver}" if pool.driver else "host ROCm" if amd_info(pool.gpu) else "no driver"
         lines.append(f"  {pool.name:<8} {_gpu_text(pool)}, {driver}, {_placement(stack, pool)}")
         lines.append(f"           {pool.ollama.image} × {pool.ollama.replicas}: {', '.join(pool.ollama.models)}")
@@ -67,6 +70,17 @@ def summarize(stack: StackConfig, title: str) -> str:
         lines.append(f"  anything else            → {model_map.default_backend}")
     lines += ["", _router_line(stack)]
     return "\n".join(lines)
+
+
+def _external_lines(pool: PoolSpec) -> list[str]:
+    external = pool.external
+    assert external is not None, "only for external pools"
+    trust = "no TLS" if not external.https else "private CA" if external.ca_bundle else "system CAs"
+    token = "bearer token" if external.token is not None else "no token"
+    return [
+        f"  {pool.name:<8} external {external.url} ({trust}, {token})",
+        f"           {', '.join(external.models)}",
+    ]
 
 
 def _router_line(stack: StackConfig) -> str:

@@ -1,8 +1,10 @@
 """The composition root: validate the stack once, then wire the components together. No logic lives here.
 
 Order of dependence: Cluster → FleetNodePool per pool → DriverInstaller → OllamaBackend per pool, and
-ModelMapConfigMap → Router. Kubernetes components receive the cluster's provider; ``depends_on`` on components
-(driver before Ollama) expresses ordering instead of anything time-based.
+ModelMapConfigMap → Router. External pools (servers outside the cluster) get none of the first four: only their
+place in the model map and the router's Secret and egress for them. Kubernetes components receive the
+cluster's provider; ``depends_on`` on components (driver before Ollama) expresses ordering instead of
+anything time-based.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def _router_nodes(cluster: Cluster, stack: StackConfig, pools: dict[str, FleetNo
 def _drivers(
     stack: StackConfig, pools: dict[str, FleetNodePool], opts: pulumi.ResourceOptions
 ) -> DriverInstaller | None:
-    gpu_pools = [DriverPool(pool, pools[pool.name].placement) for pool in stack.pools if is_nvidia(pool)]
+    gpu_pools = [DriverPool(pool, pools[pool.name].placement) for pool in stack.cluster_pools if is_nvidia(pool)]
     if not gpu_pools:
         return None
     return DriverInstaller(
@@ -55,7 +57,8 @@ def build() -> None:
     cluster = Cluster("cluster", ClusterArgs(stack.cluster, stack.pools, stack.project, stack.region))
     k8s = pulumi.ResourceOptions(providers=[cluster.provider])
     pools = {
-        pool.name: FleetNodePool(f"pool-{pool.name}", FleetNodePoolArgs(pool, cluster.gke)) for pool in stack.pools
+        pool.name: FleetNodePool(f"pool-{pool.name}", FleetNodePoolArgs(pool, cluster.gke))
+        for pool in stack.cluster_pools
     }
     drivers = _drivers(stack, pools, k8s)
     mirror, registry = (cluster.gke.docker_hub, list(cluster.gke.registry)) if cluster.gke else (None, [])
@@ -68,7 +71,7 @@ def build() -> None:
                 pulumi.ResourceOptions(depends_on=[pools[pool.name], *registry, *([drivers] if drivers else [])]),
             ),
         )
-        for pool in stack.pools
+        for pool in stack.cluster_pools
     }
     model_map = ModelMapConfigMap("model-map", ModelMapConfigMapArgs(derive_model_map(stack), cluster.namespace), k8s)
     node_selector, avoid = _router_nodes(cluster, stack, pools)
@@ -85,6 +88,7 @@ def build() -> None:
             avoid=avoid,
             apis=cluster.gke.apis if cluster.gke else [],
             allowed_hosts=allowed_hosts(stack.router, stack.cluster.namespace),
+            external_pools=stack.external_pools,
         ),
         k8s,
     )
@@ -113,8 +117,18 @@ def _export(
                 "service": backends[pool.name].service_name,
                 "models": list(pool.ollama.models),
             }
-            for pool in stack.pools
-        },
+            for pool in stack.cluster_pools
+        }
+        | _external_outputs(stack),
     )
     if router.api_key is not None:
         pulumi.export("routerApiKey", pulumi.Output.secret(router.api_key))
+
+
+def _external_outputs(stack: StackConfig) -> dict[str, dict[str, object]]:
+    """The external pools as the ``pools`` output shows them: their URL and models."""
+    return {
+        pool.name: {"external": pool.external.url, "models": list(pool.models)}
+        for pool in stack.external_pools
+        if pool.external is not None
+    }

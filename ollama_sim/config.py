@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 
 from config.model_names import parse_model_name
@@ -23,6 +24,10 @@ class SimConfig:
         embedding_length: dimensions of the vectors ``/api/embed`` returns.
         record_requests: keep every request in ``observed.requests`` (turn off for long benchmarks).
         scheduler: simulate Ollama's model scheduler (loads, slots, evictions); None answers at once.
+        tls: serve HTTPS with this server context, as a TLS-terminating reverse proxy in front of a rig's
+            Ollama would (Ollama itself serves plain HTTP).
+        token: answer 401 unless a request carries ``Authorization: Bearer <token>``, as such a proxy
+            checking a bearer token would (Ollama itself has no authentication).
     """
 
     name: str = "sim"
@@ -35,6 +40,8 @@ class SimConfig:
     embedding_length: int = 64
     record_requests: bool = True
     scheduler: SchedulerConfig | None = None
+    tls: ssl.SSLContext | None = None
+    token: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "models", tuple(self.models))

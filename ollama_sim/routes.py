@@ -1,8 +1,9 @@
 """The route table and the gin behaviour around it: Host check, OPTIONS, 404/405, trailing-slash redirects.
 
 Order of decisions, as in Ollama's server (https://github.com/ollama/ollama/blob/main/server/routes.go): the
-Host check (loopback listeners only; 403, no body), ``OPTIONS`` answered 204, then routing. An unknown path is
-gin's ``404 page not found`` and a known path with another method ``405 method not allowed``, both
+Host check (loopback listeners only; 403, no body), then (only with ``SimConfig.token``, standing in for a
+reverse proxy in front of Ollama) the bearer token check (401), ``OPTIONS`` answered 204, then routing. An
+unknown path is gin's ``404 page not found`` and a known path with another method ``405 method not allowed``, both
 ``text/plain``; a path that only differs by a trailing slash is redirected (301 for GET, 307 otherwise), gin's
 ``RedirectTrailingSlash``. An injected ``Faults.status`` then replaces the answer of every ``/api`` and
 ``/v1`` route. With a scheduler (:mod:`ollama_sim.scheduler`), :meth:`App.admit` gives each generate, chat
@@ -28,13 +29,14 @@ from ollama_sim.request import Request
 from ollama_sim.responses_api import ResponsesApi
 from ollama_sim.scheduler import QueueFull, Scheduler, Ticket
 from ollama_sim.store import SimState
-from ollama_sim.wire import GIN_TEXT, HTML, TEXT, Fixed, Response
+from ollama_sim.wire import GIN_TEXT, HTML, JSON, TEXT, Fixed, Response
 
 FORBIDDEN = Fixed(403, None, b"")
 NO_CONTENT = Fixed(204, None, b"")
 NOT_FOUND = Fixed(404, GIN_TEXT, b"404 page not found")
 METHOD_NOT_ALLOWED = Fixed(405, GIN_TEXT, b"405 method not allowed")
 MISSING_HOST = Fixed(400, TEXT, b"400 Bad Request: missing required Host header")
+UNAUTHORIZED = Fixed(401, JSON, b'{"error":"unauthorized"}')
 BLOBS = "/api/blobs/"
 V1_MODEL = "/v1/models/"
 SCHEDULED = {
@@ -60,6 +62,7 @@ class App:
         self.scheduler = None if config.scheduler is None else Scheduler(config.scheduler, state)
         self._generation_s = config.tokens / config.token_rate if config.token_rate > 0 else 0.0
         self.check_host = listener_is_loopback(config.host)
+        self.authorization = f"Bearer {config.token}" if config.token is not None else None
         inference = Inference(config, state)
         native = NativeApi(config, state, inference)
         admin = AdminApi(state)
@@ -111,6 +114,8 @@ class App:
             return MISSING_HOST
         if self.check_host and not host_allowed(headers.get("host", "")):
             return FORBIDDEN
+        if self.authorization is not None and headers.get("authorization") != self.authorization:
+            return UNAUTHORIZED
         if request.method == "OPTIONS":
             return NO_CONTENT
         path = request.path

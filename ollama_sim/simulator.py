@@ -64,8 +64,9 @@ class SimulatedOllama:
 
     @property
     def url(self) -> str:
-        """Base URL for clients: ``http://127.0.0.1:<port>``."""
-        return f"http://{_url_host(self.config.host)}:{self._port}"
+        """Base URL for clients: ``http://127.0.0.1:<port>`` (``https://`` when it serves TLS)."""
+        scheme = "https" if self.config.tls is not None else "http"
+        return f"{scheme}://{_url_host(self.config.host)}:{self._port}"
 
     @property
     def open_connections(self) -> int:
@@ -92,7 +93,12 @@ class SimulatedOllama:
         )
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: Connection(context), self.config.host, self._port, reuse_address=True, backlog=1024
+            lambda: Connection(context),
+            self.config.host,
+            self._port,
+            reuse_address=True,
+            backlog=1024,
+            ssl=self.config.tls,
         )
         if self._port == 0:
             self._port = int(self._server.sockets[0].getsockname()[1])

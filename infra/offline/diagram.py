@@ -24,6 +24,8 @@ def label(*lines: str) -> str:
 
 
 def _pool_lines(stack: StackConfig, pool: PoolSpec) -> list[str]:
+    if pool.external is not None:
+        return [f"pool {pool.name}", f"external: {pool.external.url}"]
     if pool.gpu is None:
         gpu = "CPU only"
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from config.derive import derive_model_map
+from config.external import ExternalSpec
 from config.gpu_catalog import gpu_info
 from config.memory import effective_memory, memory_plan
 from config.node_generation import gke_node_pool_name
@@ -96,6 +97,10 @@ def _pool_rows(stack: StackConfig) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for pool in stack.pools:
+        if pool.external is not None:
+            models = ", ".join(f"`{m}`" for m in pool.external.models)
+            rows.append(f"| {pool.name} | external: {_external(pool.external)} | — | — | — | — | — | {models} |")
+            continue
         image = "—" if not stack.is_gke else f"`{pool.node_image}`"
         ollama = f"{_ollama_image(stack, pool)} × {pool.ollama.replicas}"
         storage = f"claim `{pool.ollama.existing_claim}`" if pool.ollama.existing_claim else pool.ollama.storage
@@ -105,6 +110,13 @@ def _pool_rows(stack: StackConfig) -> list[str]:
             f"| {ollama} | {_memory(pool)} | {storage} | {models} |"
         )
     return rows
+
+
+def _external(external: ExternalSpec) -> str:
+    """An external server: its URL, what verifies it, whether a token goes with each request."""
+    trust = "plain HTTP" if not external.https else "TLS, private CA" if external.ca_bundle else "TLS, system CAs"
+    token = "bearer token" if external.token is not None else "no token"
+    return f"`{external.url}` ({trust}, {token})"
 
 
 def _route_rows(stack: StackConfig) -> list[str]:
@@ -149,7 +161,19 @@ def _router(stack: StackConfig, run: Run) -> list[str]:
         f"- access: {access}",
         "- network: every namespace of the stack denies by default; router ← any client on its port, "
         "router → Ollama on 11434, Ollama ← router only, Ollama → internet on 443 (never the metadata server)",
+        *_external_network(stack),
     ]
+
+
+def _external_network(stack: StackConfig) -> list[str]:
+    """The router's egress to each external pool: its address exactly, or its port on public addresses."""
+    lines = []
+    for pool in stack.external_pools:
+        external = pool.external
+        assert external is not None, "external_pools holds external pools only"
+        where = f"{external.host} only" if external.address is not None else "public addresses (a DNS name)"
+        lines.append(f"- router → external pool {pool.name} on {external.port}, to {where}")
+    return lines
 
 
 def summary_markdown(stack: StackConfig, run: Run, name: str) -> str:

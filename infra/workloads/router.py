@@ -6,7 +6,8 @@ stack's secret config. A router reachable from outside the cluster (a NodePort o
 or the HTTPS Ingress) is never left open by accident: with no ``apiKeys`` and ``allowAnonymous: false``
 one key is generated and exported as the secret stack output ``routerApiKey``; and the config refuses
 to send keys over plain HTTP on a public address unless ``allowInsecureHttp`` says so. Its pods accept
-connections on their serving port only and connect to the pools' Ollama on 11434 only (and DNS). The
+connections on their serving port only and connect to the pools' Ollama on 11434 only (and DNS), and to
+each external pool's port (:mod:`infra.workloads.router_upstream`, which also mounts their tokens and CAs). The
 Deployment leaves ``replicas`` to the HorizontalPodAutoscaler (``minReplicas`` = ``router.replicas``) so
 ``pulumi up`` and the autoscaler never fight over it.
 """
@@ -21,7 +22,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from config.k8s_names import OLLAMA_PORT
-from config.stack import RouterSpec, SecretKeys
+from config.stack import PoolSpec, RouterSpec, SecretKeys
 from infra.gcp.gke import GcpSite
 from infra.gcp.router_image import router_image
 from infra.k8s import network_policy
@@ -35,7 +36,7 @@ from infra.k8s.helpers import (
     selector_labels,
 )
 from infra.k8s.images import BUILT_IMAGE_SKIPS, pull_policy, pull_skips
-from infra.workloads import router_tls
+from infra.workloads import router_tls, router_upstream
 from infra.workloads.router_pod import ADMIN_KEYS, API_KEYS, PORT_NAME, RouterPodArgs, pod_template
 
 INTERNAL_LB = "networking.gke.io/load-balancer-type"
@@ -54,7 +55,8 @@ class RouterArgs:
 
     ``kubernetes_version`` is the minor the manifests are written for; ``site`` is None on an existing
     cluster, ``apis`` are the GCP services its GCP resources wait for, and ``allowed_hosts`` is the
-    ``FLEET_ALLOWED_HOSTS`` value (None: any Host).
+    ``FLEET_ALLOWED_HOSTS`` value (None: any Host);
+    ``external_pools`` are the servers outside the cluster it reaches with their tokens and CAs.
     """
 
     router: RouterSpec
@@ -67,6 +69,7 @@ class RouterArgs:
     avoid: Sequence[Mapping[str, str]] = ()
     apis: Sequence[pulumi.Resource] = field(default_factory=list)
     allowed_hosts: str | None = None
+    external_pools: Sequence[PoolSpec] = ()
 
 
 def _keys(keys: SecretKeys | None, path: str) -> str | None:
@@ -104,11 +107,13 @@ class Router(pulumi.ComponentResource):
         image = router_image(name, args.router.image, args.site, args.apis, self)
         secret, secret_keys, self.api_key = self._secret(name, args, labels)
         secret_name = secret.metadata.apply(lambda m: str(m.name)) if secret else None
+        upstream = router_upstream.upstream_secret(name, args.external_pools, args.namespace, labels, self)
         pod = RouterPodArgs(
             image=image,
             config_map=args.config_map,
             keys_secret=secret_name,
             secret_keys=secret_keys,
+            upstream_secret=upstream.metadata.apply(lambda m: str(m.name)) if upstream else None,
             node_selector=args.node_selector,
             avoid=args.avoid,
             kubernetes_version=args.kubernetes_version,
@@ -229,6 +234,7 @@ class Router(pulumi.ComponentResource):
             destinations=[network_policy.pods(ollama_selector())],
             opts=opts,
         )
+        router_upstream.upstream_egress(f"{name}-upstream-egress", args.external_pools, args.namespace, labels, opts)
 
     def _service(
         self,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from config.external import UPSTREAM_DIR
 from config.k8s_names import OLLAMA_PORT
 from config.stack import RouterSpec
 from infra.k8s.helpers import (
@@ -44,6 +45,7 @@ ROUTER_USER = 10001
 GRACE_SECONDS = 60
 DRAIN_SECONDS = 10
 API_KEYS, ADMIN_KEYS = "api-keys", "admin-keys"
+UPSTREAM_VOLUME = "upstream"
 SLEEP_ACTION_SINCE = (1, 30)
 """``lifecycle.preStop.sleep`` is on by default from Kubernetes 1.30; older clusters get ``exec sleep``."""
 KEEPALIVE_SECONDS = 620
@@ -66,6 +68,8 @@ class RouterPodArgs:
     kubernetes_version: str
     pull_policy: str = "IfNotPresent"
     allowed_hosts: str | None = None
+    upstream_secret: pulumi.Input[str] | None = None
+    """The Secret of the external pools' tokens and CA bundles, mounted at UPSTREAM_DIR (None: no such pool)."""
 
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
@@ -114,7 +118,11 @@ def _container(args: RouterPodArgs) -> k8s.core.v1.ContainerArgs:
         image_pull_policy=args.pull_policy,
         ports=[k8s.core.v1.ContainerPortArgs(name=PORT_NAME, container_port=OLLAMA_PORT, protocol="TCP")],
         env=_env(args),
-        volume_mounts=[mount("model-map", MAP_DIR, read_only=True), mount("tmp", "/tmp")],
+        volume_mounts=[
+            mount("model-map", MAP_DIR, read_only=True),
+            mount("tmp", "/tmp"),
+            *([mount(UPSTREAM_VOLUME, UPSTREAM_DIR, read_only=True)] if args.upstream_secret is not None else []),
+        ],
         readiness_probe=http_probe(READINESS_PATH, PORT_NAME, period=5, failures=2),
         liveness_probe=http_probe("/healthz", PORT_NAME, period=10, failures=3),
         lifecycle=k8s.core.v1.LifecycleArgs(pre_stop=_pre_stop(args.kubernetes_version)),
@@ -134,6 +142,15 @@ def _spread(selector: Mapping[str, str]) -> list[k8s.core.v1.TopologySpreadConst
         )
         for key in ("kubernetes.io/hostname", "topology.kubernetes.io/zone")
     ]
+
+
+def _upstream_volume(args: RouterPodArgs) -> list[k8s.core.v1.VolumeArgs]:
+    """The external pools' tokens and CA bundles, read-only; the pod has no fsGroup, so they are 0444 for the
+    router's non-root user to read them (the container runs nothing else)."""
+    if args.upstream_secret is None:
+        return []
+    source = k8s.core.v1.SecretVolumeSourceArgs(secret_name=args.upstream_secret, default_mode=0o444)
+    return [k8s.core.v1.VolumeArgs(name=UPSTREAM_VOLUME, secret=source)]
 
 
 def pod_template(
@@ -162,6 +179,7 @@ def pod_template(
                     name="model-map", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=args.config_map)
                 ),
                 k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="64Mi")),
+                *_upstream_volume(args),
             ],
         ),
     )

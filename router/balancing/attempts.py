@@ -182,7 +182,7 @@ class Balancer:
 
     async def _attempt(self, outgoing: Outgoing, backend: Backend, replica: Replica, *, more: bool) -> Outcome:
         """Send the request to one replica; with ``more``, a retryable answer is read whole, not relayed."""
-        message = outgoing.message(backend.host_header)
+        message = outgoing.message(backend.host_header, backend.authorization)
         trial = replica.circuit.on_dispatch()
         replica.in_flight += 1
         visit = self._visit(outgoing, backend, replica)

@@ -23,19 +23,32 @@ from router.balancing.circuit import CircuitPolicy, CircuitState
 from router.balancing.replicas import Health, Replica
 from router.balancing.residency import Timings
 from router.telemetry.metrics import BackendGauges
-from router.upstream import ConnectionPool
+from router.upstream import ConnectionPool, Upstream
+
+SCHEMES = {"http": 80, "https": 443}
+"""URL schemes the upstream client speaks, with their default ports."""
 
 
 def backend_problems(model_map: ModelMap) -> list[Problem]:
     """What the router cannot serve in an otherwise valid map (each problem names its path)."""
     problems = []
     for index, spec in enumerate(model_map.backends):
-        if urlsplit(spec.url).scheme != "http":
-            fix = "use http:// (the router speaks plain HTTP to backends inside the cluster)"
+        if urlsplit(spec.url).scheme not in SCHEMES:
+            fix = "use http:// (inside the cluster) or https:// (a server beyond it)"
             problems.append(
-                Problem(f"backends[{index}].url", f"only http:// URLs are supported, got {spec.url!r}", fix)
+                Problem(
+                    f"backends[{index}].url", f"only http:// and https:// URLs are supported, got {spec.url!r}", fix
+                )
             )
+        elif spec.ca_file is not None and not spec.url.startswith("https://"):
+            fix = "use an https:// URL, or remove ca_file"
+            problems.append(Problem(f"backends[{index}].ca_file", "only applies to an https:// URL", fix))
     return problems
+
+
+def _identity(spec: BackendSpec) -> tuple[object, ...]:
+    """What a backend must keep across a reload to keep its connections, counters and circuits."""
+    return spec.url, spec.resolve, spec.ca_file, spec.token_file
 
 
 class Backend:
@@ -43,18 +56,28 @@ class Backend:
 
     def __init__(self, spec: BackendSpec, *, connect_timeout: float, policy: CircuitPolicy | None = None) -> None:
         parts = urlsplit(spec.url)
-        if parts.scheme != "http":
-            raise ValueError(f"backend {spec.name!r}: only http:// URLs are supported, got {spec.url!r}")
+        if parts.scheme not in SCHEMES:
+            raise ValueError(f"backend {spec.name!r}: only http:// and https:// URLs are supported, got {spec.url!r}")
+        self.spec = spec
         self.name = spec.name
         self.url = spec.url
         self.resolve = spec.resolve
+        self.external = spec.external
         self.max_in_flight = spec.max_in_flight
         self.num_parallel = spec.num_parallel
         self.timings = Timings()
         self.hostname = parts.hostname or ""
-        self.port = parts.port or 80
+        self.port = parts.port or SCHEMES[parts.scheme]
         self.host_header = parts.netloc.encode("ascii")
         self.name_header = spec.name.encode("ascii")
+        https = parts.scheme == "https"
+        self.upstream: Upstream | None = None
+        if https or spec.token_file is not None:
+            self.upstream = Upstream.create(
+                self.hostname, https=https, ca_file=spec.ca_file, token_file=spec.token_file
+            )
+        self.inventory: dict[str, object] | None = None
+        """An external backend's last model check (:mod:`router.balancing.inventory`), shown in the status."""
         self._connect_timeout = connect_timeout
         self._policy = policy or CircuitPolicy()
         self.replicas: list[Replica] = [self._replica(self.hostname)]
@@ -63,7 +86,20 @@ class Backend:
         self._turn = 0
 
     def _replica(self, host: str) -> Replica:
-        return Replica(self.name, host, self.port, connect_timeout=self._connect_timeout, policy=self._policy)
+        return Replica(
+            self.name,
+            host,
+            self.port,
+            connect_timeout=self._connect_timeout,
+            policy=self._policy,
+            upstream=self.upstream,
+        )
+
+    @property
+    def authorization(self) -> bytes | None:
+        """The ``Authorization`` value this backend is sent (its token file's), or None."""
+        upstream = self.upstream
+        return upstream.authorization if upstream is not None else None
 
     # -- slots -----------------------------------------------------------------------------------
 
@@ -164,6 +200,21 @@ class Backend:
             "num_parallel": self.num_parallel,
             "load_seconds": {model: round(value, 3) for model, value in sorted(self.timings.load.values.items())},
             "replicas": [replica.status(self.timings.load) for replica in self.replicas],
+            **self._external_status(),
+        }
+
+    def _external_status(self) -> dict[str, object]:
+        """For a server outside the cluster: whether it answers (None before the first exchange) and holds the
+        models routed to it (:mod:`router.balancing.inventory`)."""
+        if not self.external:
+            return {}
+        upstream = self.upstream
+        return {
+            "external": True,
+            "answers": None if self.health is Health.UNKNOWN else self.health is Health.UP,
+            "tls": upstream is not None and upstream.https,
+            "credentials_error": upstream.last_error if upstream is not None else None,
+            "models": self.inventory,
         }
 
 
@@ -182,7 +233,7 @@ class BackendRegistry:
         added: list[Backend] = []
         for spec in specs:
             existing = self.by_name.get(spec.name)
-            if existing is not None and (existing.url, existing.resolve) == (spec.url, spec.resolve):
+            if existing is not None and _identity(existing.spec) == _identity(spec):
                 existing.max_in_flight = spec.max_in_flight
                 existing.num_parallel = spec.num_parallel
                 existing.wake()
@@ -194,6 +245,12 @@ class BackendRegistry:
         self.by_name = current
         self.retire([replica for backend in removed for replica in backend.replicas])
         return added, removed
+
+    def refresh_credentials(self) -> None:
+        """Read the token and CA files of the live backends again where they changed (a rotated Secret)."""
+        for backend in self.by_name.values():
+            if backend.upstream is not None:
+                backend.upstream.refresh()
 
     def retire(self, replicas: list[Replica]) -> None:
         """Stop using ``replicas``: their pools take no new request and close as their answers end."""

@@ -42,6 +42,7 @@ async def probe(backend: Backend, replica: Replica, timeouts: Timeouts) -> bool:
         [(b"accept", b"application/json")],
         request_id=b"fleet-probe",
         content_length=0,
+        authorization=backend.authorization,
     )
     timeout = timeouts.first_byte
     try:

@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from router.balancing.circuit import CircuitBreaker, CircuitPolicy, CircuitState
 from router.balancing.residency import Ewma, Residency
-from router.upstream import ConnectionPool
+from router.upstream import ConnectionPool, Upstream
 
 logger = logging.getLogger("router.health")
 
@@ -39,11 +39,20 @@ def address_label(host: str, port: int) -> str:
 class Replica:
     """One address of a backend, with everything the router tracks about it."""
 
-    def __init__(self, backend: str, host: str, port: int, *, connect_timeout: float, policy: CircuitPolicy) -> None:
+    def __init__(
+        self,
+        backend: str,
+        host: str,
+        port: int,
+        *,
+        connect_timeout: float,
+        policy: CircuitPolicy,
+        upstream: Upstream | None = None,
+    ) -> None:
         self.backend = backend
         self.host = host
         self.address = address_label(host, port)
-        self.pool = ConnectionPool(host, port, connect_timeout=connect_timeout)
+        self.pool = ConnectionPool(host, port, connect_timeout=connect_timeout, upstream=upstream)
         self.in_flight = 0
         self.circuit = CircuitBreaker(policy)
         self.health = Health.UNKNOWN

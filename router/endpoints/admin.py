@@ -99,6 +99,7 @@ class ModelessAdminHandler:
             ctx.request_headers,
             request_id=ctx.request_id_bytes,
             content_length=int(length) if sized and length is not None else None,
+            authorization=backend.authorization,
         )
         await admit(rank([Choice(backend)]), self.state.balancer.limits)
         replica = (backend.eligible(time.monotonic()) or backend.replicas)[0]

@@ -36,7 +36,7 @@ Reply = tuple[int, list[tuple[bytes, bytes]], bytes]
 async def _ask(
     ctx: RequestContext, state: Fleet, outgoing: Outgoing, backend: Backend, replica: Replica
 ) -> Reply | UpstreamError:
-    message = outgoing.message(backend.host_header)
+    message = outgoing.message(backend.host_header, backend.authorization)
     replica.in_flight += 1
     try:
         upstream = await exchange(replica.pool, message, state.timeouts)

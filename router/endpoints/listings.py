@@ -41,6 +41,7 @@ async def fetch_json(state: Fleet, backend: Backend, path: bytes) -> Any | None:
         [(b"accept", b"application/json")],
         request_id=b"fleet-listing",
         content_length=0,
+        authorization=backend.authorization,
     )
     try:
         async with asyncio.timeout(state.listing_timeout):

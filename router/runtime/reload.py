@@ -7,7 +7,8 @@ only when those change, the content's hash. A changed, valid map is applied with
 :meth:`router.runtime.state.FleetState.swap_map` (one reference swap); requests in flight keep the backend
 objects they started with and finish on them. A file that does not parse, does not validate, or names
 something the router cannot serve is rejected: one error log naming every problem, the old map stays
-in force, and ``/fleet/status`` shows the error until a valid file replaces it.
+in force, and ``/fleet/status`` shows the error until a valid file replaces it. The same poll reads the
+external backends' token and CA files again when they change (:mod:`router.upstream.secure`).
 """
 
 from __future__ import annotations
@@ -130,5 +131,6 @@ class MapWatcher:
             await asyncio.sleep(self.state.settings.reload_interval)
             try:
                 await self.check()
+                self.state.backends.refresh_credentials()
             except Exception:
                 logger.exception("checking the model map failed")

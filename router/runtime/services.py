@@ -2,8 +2,9 @@
 
 :meth:`Services.start` runs in the lifespan's start-up: it looks up the replicas of ``resolve: true``
 backends before the first request, then starts one task each for the health probes
-(``FLEET_PROBE_INTERVAL``, 0 turns them off), the residency polls (``FLEET_PS_INTERVAL``, 0 turns them
-off), the DNS look-ups (``FLEET_RESOLVE_INTERVAL``) and the
+(``FLEET_PROBE_INTERVAL``, 0 turns them off) with the external backends' model checks every few rounds
+(:mod:`router.balancing.inventory`), the residency polls (``FLEET_PS_INTERVAL``, 0 turns them off), the DNS
+look-ups (``FLEET_RESOLVE_INTERVAL``) and the
 model-map watcher (``FLEET_RELOAD_INTERVAL``, 0 turns it off). :meth:`Services.aclose` runs in the
 lifespan's shutdown: it cancels every task and waits for each to end, so none outlives the server.
 """
@@ -15,6 +16,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from router.balancing.health import run_probes
+from router.balancing.inventory import INVENTORY_ROUNDS, Inventory
 from router.balancing.ps_poll import run_ps_polls
 from router.balancing.resolver import ReplicaResolver, Resolve
 from router.runtime.reload import MapWatcher
@@ -29,6 +31,7 @@ class Services:
         settings = state.settings
         self.resolver = ReplicaResolver(state.backends, settings.connect_timeout, settings.resolve_interval, resolve)
         self.watcher = MapWatcher(state, self.resolver)
+        self.inventory = Inventory(state.backends, lambda: state.table, state.listing_timeouts)
         self.tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -39,6 +42,7 @@ class Services:
             self._spawn(
                 run_probes(self.state.backends, self.state.probe_timeouts, settings.probe_interval), "fleet-probes"
             )
+            self._spawn(self.inventory.run(settings.probe_interval * INVENTORY_ROUNDS), "fleet-inventory")
         if settings.ps_interval > 0:
             self._spawn(
                 run_ps_polls(self.state.backends, self.state.probe_timeouts, settings.ps_interval), "fleet-ps-polls"

@@ -10,7 +10,8 @@ low-rate paths too (merged listings, version probes): one connection owner, one 
 error taxonomy for every byte the router sends upstream, and no second HTTP stack in the image.
 
 Owns the wire: connections and their pool, one request/response cycle, flow control, the request head
-and hop-by-hop header rules, the outgoing request, and the upstream error tree.
+and hop-by-hop header rules, the outgoing request, TLS and bearer tokens for servers outside the
+cluster, and the upstream error tree.
 May import: nothing else of the router.
 """
 
@@ -24,10 +25,12 @@ from router.upstream.errors import (
     UpstreamError,
     UpstreamProtocolError,
     UpstreamTimeout,
+    UpstreamTlsError,
 )
 from router.upstream.exchange import Timeouts, UpstreamResponse, exchange, exchange_streaming
 from router.upstream.outgoing import Outgoing
 from router.upstream.pool import ConnectionPool
+from router.upstream.secure import Upstream
 
 __all__ = [
     "ConnectTimeout",
@@ -41,6 +44,8 @@ __all__ = [
     "UpstreamProtocolError",
     "UpstreamResponse",
     "UpstreamTimeout",
+    "UpstreamTlsError",
+    "Upstream",
     "exchange",
     "exchange_streaming",
 ]

@@ -4,6 +4,7 @@
 
     UpstreamError                 any failure on the way to or from a backend
     ├── UpstreamConnectError      no connection: refused, unresolvable, reset while connecting  → 502
+    │   └── UpstreamTlsError      the TLS handshake failed: an unverified certificate, a wrong name  → 502
     ├── UpstreamTimeout           a deadline passed                                              → 504
     │   ├── ConnectTimeout        opening the connection
     │   ├── FirstByteTimeout      waiting for the response head (a cold model load is slow)
@@ -27,6 +28,10 @@ class UpstreamError(Exception):
 
 class UpstreamConnectError(UpstreamError):
     """The TCP connection could not be made."""
+
+
+class UpstreamTlsError(UpstreamConnectError):
+    """The TLS handshake failed (the server's certificate is not trusted, or not for its name)."""
 
 
 class UpstreamTimeout(UpstreamError):

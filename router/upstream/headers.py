@@ -6,7 +6,8 @@ refuses a foreign Host on a loopback listener (its DNS-rebinding guard), so the 
 a 403. The client's ``Authorization`` and ``x-api-key`` carry the router's own keys and never leave the
 router. A client's ``Forwarded``, ``X-Forwarded-*`` and ``X-Real-IP`` are dropped, not passed on as if the
 router had vouched for them: the router does not act as a forwarding proxy that records the client, and
-Ollama reads none of them.
+Ollama reads none of them. A backend outside the cluster gets
+the router's token for it instead (:mod:`router.upstream.secure`).
 """
 
 from __future__ import annotations
@@ -64,8 +65,12 @@ def request_head(
     *,
     request_id: bytes,
     content_length: int | None,
+    authorization: bytes | None = None,
 ) -> bytes:
-    """The request line and headers for a backend; ``content_length=None`` means a chunked body."""
+    """The request line and headers for a backend; ``content_length=None`` means a chunked body.
+
+    ``authorization`` is the backend's own credential (``Bearer <token>``), never the client's.
+    """
     client_headers = list(client_headers)
     dropped = _NOT_FORWARDED_UP | _connection_tokens(client_headers)
     lines = [b"%s %s HTTP/1.1\r\nhost: %s\r\n" % (method.encode("ascii"), target, host)]
@@ -73,6 +78,8 @@ def request_head(
         if name not in dropped and not name.startswith(_FORWARDED_PREFIX):
             lines.append(b"%s: %s\r\n" % (name, value))
     lines.append(b"x-request-id: %s\r\n" % request_id)
+    if authorization is not None:
+        lines.append(b"authorization: %s\r\n" % authorization)
     if content_length is None:
         lines.append(b"transfer-encoding: chunked\r\n\r\n")
     else:

@@ -29,8 +29,8 @@ class Outgoing:
     model: str = ""
     model_fallback: bool = False
 
-    def message(self, host_header: bytes) -> bytes:
-        """Head and body as one write to a backend whose ``Host`` is ``host_header``."""
+    def message(self, host_header: bytes, authorization: bytes | None = None) -> bytes:
+        """Head and body as one write to a backend whose ``Host`` is ``host_header`` (and its own credential)."""
         head = request_head(
             self.method,
             self.target,
@@ -38,6 +38,7 @@ class Outgoing:
             self.client_headers,
             request_id=self.request_id,
             content_length=len(self.body),
+            authorization=authorization,
         )
         return head + self.body
 

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 
 from router.upstream.connection import UpstreamConnection
-from router.upstream.errors import ConnectTimeout, UpstreamConnectError
+from router.upstream.errors import ConnectTimeout, UpstreamConnectError, UpstreamTlsError
+from router.upstream.secure import Upstream
 
 IDLE_TTL = 30.0
 """Seconds an idle connection is trusted; older ones are closed instead of reused."""
@@ -30,10 +32,11 @@ MAX_IDLE = 512
 class ConnectionPool:
     """Connections to ``host:port``, made on demand and reused while the backend keeps them alive."""
 
-    def __init__(self, host: str, port: int, *, connect_timeout: float) -> None:
+    def __init__(self, host: str, port: int, *, connect_timeout: float, upstream: Upstream | None = None) -> None:
         self.host = host
         self.port = port
         self.connect_timeout = connect_timeout
+        self.upstream = upstream
         self._idle: list[UpstreamConnection] = []
         self._lent: set[UpstreamConnection] = set()
         self._closed = False
@@ -105,15 +108,35 @@ class ConnectionPool:
         for conn in idle:
             conn.abort()
 
+    def _tls(self) -> tuple[ssl.SSLContext | None, str | None]:
+        """The TLS context and server name for a new connection (none for plain HTTP)."""
+        upstream = self.upstream
+        if upstream is None or not upstream.https:
+            return None, None
+        if upstream.tls is None:
+            raise UpstreamTlsError(f"no TLS settings for {self.host}:{self.port}: {upstream.last_error}")
+        return upstream.tls, upstream.server_hostname
+
     async def _connect(self) -> UpstreamConnection:
         loop = asyncio.get_running_loop()
+        tls, server_hostname = self._tls()
         try:
             async with asyncio.timeout(self.connect_timeout):
                 _, conn = await loop.create_connection(
-                    lambda: UpstreamConnection(loop), self.host, self.port, family=socket.AF_UNSPEC
+                    lambda: UpstreamConnection(loop),
+                    self.host,
+                    self.port,
+                    family=socket.AF_UNSPEC,
+                    ssl=tls,
+                    server_hostname=server_hostname,
                 )
         except TimeoutError:
             raise ConnectTimeout(self.connect_timeout) from None
+        except ssl.SSLCertVerificationError as error:
+            reason = f"certificate verify failed: {error.verify_message} (check the backend's CA bundle and host name)"
+            raise UpstreamTlsError(f"TLS with {self.host}:{self.port} failed: {reason}") from None
+        except ssl.SSLError as error:
+            raise UpstreamTlsError(f"TLS with {self.host}:{self.port} failed: {error.reason or error}") from None
         except OSError as error:
             reason = error.strerror or type(error).__name__
             raise UpstreamConnectError(f"cannot connect to {self.host}:{self.port}: {reason}") from None

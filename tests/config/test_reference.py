@@ -29,7 +29,7 @@ def test_the_committed_page_is_current() -> None:
     assert PAGE.read_text(encoding="utf-8") == configuration_markdown(), "run `make docs` and commit the page"
 
 
-@pytest.mark.parametrize("stack", ["dev", "home"])
+@pytest.mark.parametrize("stack", ["dev", "home", "hybrid"])
 def test_every_key_a_committed_stack_sets_is_documented(stack: str) -> None:
     config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))["config"]
     page = configuration_markdown()

@@ -66,7 +66,7 @@ def _with_env(data: dict[str, Any], pool: str, env: dict[str, str]) -> dict[str,
 
 
 def test_check_config_prints_a_summary_for_each_committed_stack(capsys: object) -> None:
-    for name in ("dev", "home"):
+    for name in ("dev", "home", "hybrid"):
         assert main(["check", str(ROOT / f"Pulumi.{name}.yaml")]) == 0
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "valid" in out
@@ -74,6 +74,7 @@ def test_check_config_prints_a_summary_for_each_committed_stack(capsys: object) 
     assert "qwen2.5:7b" in out
     assert "HTTPS for ollama.dev.example.org" in out
     assert "plain HTTP by choice" in out
+    assert "home-k80 external https://203.0.113.25:11434 (private CA, no token)" in out
 
 
 def test_check_config_fails_with_the_path_of_each_problem(tmp_path: object) -> None:

@@ -19,3 +19,9 @@ def dev() -> tuple[StackConfig, Run]:
 def home() -> tuple[StackConfig, Run]:
     """The home stack (an existing cluster: K80, M40 with a user taint, L4)."""
     return run_stack("home")
+
+
+@pytest.fixture(scope="session")
+def hybrid() -> tuple[StackConfig, Run]:
+    """The hybrid stack (GKE: T4 and L4, plus two external rigs: a K80 by IP with a private CA, a Radeon by name)."""
+    return run_stack("hybrid")

@@ -43,7 +43,7 @@ print(json.dumps(mocks.types))
 """
 
 
-@pytest.mark.parametrize("stack", ["dev", "home"])
+@pytest.mark.parametrize("stack", ["dev", "home", "hybrid"])
 def test_root_main_registers_the_fleet_from_engine_config(stack: str) -> None:
     config, secret_keys = engine_config(stack)
     env = {**os.environ, "PULUMI_CONFIG": json.dumps(config), "PULUMI_CONFIG_SECRET_KEYS": json.dumps(secret_keys)}
@@ -59,9 +59,10 @@ def test_root_main_registers_the_fleet_from_engine_config(stack: str) -> None:
     assert result.returncode == 0, result.stderr
     types = Counter(json.loads(result.stdout.strip().splitlines()[-1]))
     assert types["ollama-fleet:infra:Cluster"] == 1 and types["ollama-fleet:infra:Router"] == 1
-    assert types["ollama-fleet:infra:OllamaBackend"] == len(file_value(stack, "pools"))
-    assert types["kubernetes:apps/v1:StatefulSet"] == len(file_value(stack, "pools"))
-    assert (types["gcp:container/cluster:Cluster"] == 1) is (stack == "dev")
+    in_cluster = [pool for pool in file_value(stack, "pools") if "external" not in pool]
+    assert types["ollama-fleet:infra:OllamaBackend"] == len(in_cluster)
+    assert types["kubernetes:apps/v1:StatefulSet"] == len(in_cluster)
+    assert (types["gcp:container/cluster:Cluster"] == 1) is (stack != "home")
 
 
 def test_an_invalid_stack_stops_the_program_with_every_problem() -> None:

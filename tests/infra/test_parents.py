@@ -44,11 +44,11 @@ def _type_and_name(urn: str) -> tuple[str, str]:
     return parts[2].split("$")[-1], parts[3]
 
 
-@pytest.mark.parametrize("name", ["dev", "home"])
+@pytest.mark.parametrize("name", ["dev", "home", "hybrid"])
 def test_every_resource_has_a_component_parent(
-    name: str, dev: tuple[StackConfig, Run], home: tuple[StackConfig, Run]
+    name: str, dev: tuple[StackConfig, Run], home: tuple[StackConfig, Run], hybrid: tuple[StackConfig, Run]
 ) -> None:
-    _, run = dev if name == "dev" else home
+    _, run = {"dev": dev, "home": home, "hybrid": hybrid}[name]
     components = {r.urn for r in run.resources if r.type.startswith(COMPONENT)}
     assert components, "no components were registered"
     for resource in run.resources:

@@ -33,7 +33,7 @@ def _floats(value: Any) -> list[Any]:
     return [value] if isinstance(value, float) else []
 
 
-@pytest.mark.parametrize("stack", ["dev", "home"])
+@pytest.mark.parametrize("stack", ["dev", "home", "hybrid"])
 def test_plan_writes_valid_manifests(stack: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     assert plan.main(["--stack", stack, "--out", str(tmp_path)]) == 0
@@ -72,7 +72,7 @@ def _all_text(directory: Path) -> str:
     return "\n".join(path.read_text(encoding="utf-8") for path in sorted(directory.rglob("*")) if path.is_file())
 
 
-@pytest.mark.parametrize("stack", ["dev", "home"])
+@pytest.mark.parametrize("stack", ["dev", "home", "hybrid"])
 def test_secret_config_never_reaches_the_plan(stack: str, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     """Keys injected as secret config under the mocks appear in no file of the plan and in no output line."""
     router = file_value(stack, "router") | {"apiKeys": f"{API_KEY},{API_KEY}-2", "adminKeys": ADMIN_KEY}
@@ -111,7 +111,7 @@ def test_secret_config_never_reaches_the_plan(stack: str, tmp_path: Path, capfd:
     assert all("value" not in e for e in env if e["name"].endswith("_KEYS")), "keys come from the Secret only"
 
 
-@pytest.mark.parametrize("stack", ["dev", "home"])
+@pytest.mark.parametrize("stack", ["dev", "home", "hybrid"])
 def test_a_generated_key_never_reaches_the_plan(stack: str, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     written = plan.write_plan(stack, tmp_path, root=ROOT)
     assert written.run.outputs["routerApiKey"] == MOCK_GENERATED_KEY

@@ -35,10 +35,10 @@ def test_a_missing_model_map_setting_is_refused() -> None:
 
 def test_a_backend_the_router_cannot_serve_is_refused_at_start(tmp_path: Path) -> None:
     bad = tmp_path / "map.yaml"
-    bad.write_text("backends: [{name: t4, url: 'https://t4:11434'}]\n")
+    bad.write_text("backends: [{name: t4, url: 'http://t4:11434', ca_file: /etc/ca.pem}]\n")
     result = _run("--model-map", str(bad))
     assert result.returncode == 2
-    assert "backends[0].url" in result.stderr and "only http:// URLs" in result.stderr
+    assert "backends[0].ca_file" in result.stderr and "only applies to an https:// URL" in result.stderr
 
 
 def test_an_invalid_model_map_lists_its_problems(tmp_path: Path) -> None:

@@ -123,9 +123,9 @@ def test_a_broken_map_is_rejected_and_the_old_one_stays(fleet: Fleet, tmp_path: 
         assert status["model_map_version"] == version, "the old map stays in force"
         assert httpx.post(router.url + "/api/chat", json=CHAT | {"stream": False}, timeout=GUARD).status_code == 200
 
-        mount.publish("backends: [{name: t4, url: 'https://t4.example:11434'}]\n")
-        status = _wait_for(router, lambda s: "https" in json.dumps(s["model_map"]["last_reload_error"]))
-        assert any("backends[0].url" in p for p in status["model_map"]["last_reload_error"]["problems"])
+        mount.publish("backends: [{name: t4, url: 'http://t4.example:11434', ca_file: /ca.pem}]\n")
+        status = _wait_for(router, lambda s: "ca_file" in json.dumps(s["model_map"]["last_reload_error"]))
+        assert any("backends[0].ca_file" in p for p in status["model_map"]["last_reload_error"]["problems"])
 
         mount.publish("backends: [unterminated\n")
         status = _wait_for(router, lambda s: "cannot read" in json.dumps(s["model_map"]["last_reload_error"]))

@@ -217,9 +217,9 @@ def test_raising_the_cap_wakes_waiters() -> None:
     run(scenario())
 
 
-def test_https_backends_are_refused_clearly() -> None:
-    with pytest.raises(ValueError, match="only http:// URLs"):
-        Backend(BackendSpec(name="x", url="https://x.example"), connect_timeout=1.0)
-    document = parse_model_map({"backends": [{"name": "x", "url": "https://x.example"}]})
+def test_a_ca_file_without_https_is_refused_clearly() -> None:
+    document = parse_model_map({"backends": [{"name": "x", "url": "http://x.example", "ca_file": "/ca.pem"}]})
     problems = backend_problems(document)
-    assert [p.path for p in problems] == ["backends[0].url"] and "only http://" in str(problems[0])
+    assert [p.path for p in problems] == ["backends[0].ca_file"] and "only applies to an https://" in str(problems[0])
+    assert backend_problems(parse_model_map({"backends": [{"name": "x", "url": "https://x.example"}]})) == []
+    assert Backend(BackendSpec(name="x", url="https://x.example"), connect_timeout=1.0).port == 443

@@ -4,7 +4,7 @@ The config validator refuses configs that cannot work (a GPU that GCP does not o
 cannot carry it, a driver branch outside what supports it). It reads those rules from here. Each fact is a
 :class:`Fact` with a ``source``. A fact with ``verified=False`` is shown for information only and never
 causes a config to be refused. The data lives in :mod:`config.gpu_data`; this module holds the types, the
-lookup and the Markdown rendering used in the README.
+lookup and the Markdown rendering used in docs/gpu-catalog.md.
 """
 
 from __future__ import annotations
@@ -197,7 +197,7 @@ _COLUMNS = (
 
 
 def catalog_markdown(catalog: Mapping[str, GpuInfo] | None = None) -> str:
-    """A Markdown table of the catalog for the README, then the numbered sources its cells cite.
+    """A Markdown table of the catalog for docs/gpu-catalog.md, then the numbered sources its cells cite.
 
     Every fact cell cites its sources as ``[n]``. An unverified fact carries ``†``.
     """

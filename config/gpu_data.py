@@ -17,7 +17,7 @@ Where the facts come from:
 of a GPU GCP never offered: a K80 board is two 12 GiB devices, an M60 board two 8 GiB devices.
 
 Rule: a fact with ``verified=False`` could not be confirmed from a primary or clearly reliable source. It
-is shown with ``†`` in the README table and never causes the config validator to refuse a config.
+is shown with ``†`` in the table of docs/gpu-catalog.md and never causes the config validator to refuse a config.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { extname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** Every repository/environment variable the workflows may read (README: "Checks in every pull request"). */
+/** Every repository/environment variable the workflows may read (docs/ci.md). */
 export const REPOSITORY_VARIABLES = Object.freeze([
   "GCP_WORKLOAD_IDENTITY_PROVIDER",
   "GCP_SERVICE_ACCOUNT",
@@ -90,7 +90,7 @@ export function unknownVariables(source, known = REPOSITORY_VARIABLES) {
         problems.push({
           line: index + 1,
           column,
-          message: `unknown variable "vars.${name}"; known: ${known.join(", ")} (a new one goes into REPOSITORY_VARIABLES in tools/actionlint.mjs and the README)`,
+          message: `unknown variable "vars.${name}"; known: ${known.join(", ")} (a new one goes into REPOSITORY_VARIABLES in tools/actionlint.mjs and docs/ci.md)`,
           kind: "vars",
         });
       }

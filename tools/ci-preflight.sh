@@ -89,7 +89,7 @@ if [[ -f "$stack_file" ]]; then
 fi
 
 if ((problems > 0)); then
-    echo "${problems} problem(s) to fix before Pulumi can run (README: \"Checks in every pull request\")" >&2
+    echo "${problems} problem(s) to fix before Pulumi can run (docs/ci.md)" >&2
     exit 1
 fi
 

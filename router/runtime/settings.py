@@ -1,7 +1,7 @@
 """The router's settings: environment variables, overridden by command-line flags where a setting has one.
 
 Each setting is described once, by its field on :class:`RouterSettings`: its variable, its flag, its
-default and a one-line description. Parsing, validation, ``--help`` and the README's settings table
+default and a one-line description. Parsing, validation, ``--help`` and the settings table of docs/router.md
 (:func:`settings_markdown`, kept current by a test) all read those definitions.
 
 Keys and origins are comma-separated; blanks around commas are ignored. There is no total timeout: a
@@ -211,7 +211,7 @@ class RouterSettings:
 SETTINGS: tuple[tuple[str, Setting], ...] = tuple(
     (item.name, item.metadata["setting"]) for item in fields(RouterSettings)
 )
-"""Every setting: its field name and its description, in the order the README lists them."""
+"""Every setting: its field name and its description, in the order docs/router.md lists them."""
 
 _DEFAULTS: dict[str, Any] = {item.name: item.default for item in fields(RouterSettings)}
 
@@ -226,7 +226,7 @@ def _shown_default(name: str, described: Setting) -> str:
 
 
 def settings_markdown() -> str:
-    """The README's settings table, from the definitions above."""
+    """The settings table of docs/router.md, from the definitions above."""
     rows = ["| env | flag | default | what it is |", "|---|---|---|---|"]
     for name, described in SETTINGS:
         flag = f"`{described.flag}`" if described.flag else "—"
@@ -239,7 +239,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m router",
         description="One Ollama-compatible endpoint in front of many Ollama servers.",
-        epilog="Other settings come from FLEET_* environment variables (README.md, section Settings).",
+        epilog="Other settings come from FLEET_* environment variables (docs/router.md, section Settings).",
     )
     for name, described in SETTINGS:
         if described.flag is not None:

@@ -1,4 +1,4 @@
-"""The GPU catalog: coverage, sources on every fact, the facts the validator relies on, the README table."""
+"""The GPU catalog: coverage, sources on every fact, the facts the validator relies on, the catalog page's table."""
 
 from __future__ import annotations
 
@@ -239,7 +239,7 @@ def test_vram_is_plausible(key: str) -> None:
     assert 8 <= _info(key).vram_gib.value <= 141
 
 
-# --- README table -----------------------------------------------------------------------------------
+# --- the catalog page's table -----------------------------------------------------------------------
 
 
 def test_markdown_has_one_row_per_gpu() -> None:

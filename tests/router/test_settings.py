@@ -105,11 +105,11 @@ def test_bad_values_name_the_setting(env: dict[str, str], argv: list[str], named
 START, END = "<!-- router-settings:start -->\n", "<!-- router-settings:end -->"
 
 
-def test_readme_carries_the_current_settings_table() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    assert START in readme and END in readme, "README.md lost its router-settings markers"
-    table = readme.split(START, 1)[1].split(END, 1)[0]
-    assert table == settings_markdown(), "paste router.runtime.settings.settings_markdown() into README.md"
+def test_router_page_carries_the_current_settings_table() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "router.md").read_text(encoding="utf-8")
+    assert START in page and END in page, "docs/router.md lost its router-settings markers"
+    table = page.split(START, 1)[1].split(END, 1)[0]
+    assert table == settings_markdown(), "paste router.runtime.settings.settings_markdown() into docs/router.md"
 
 
 def test_every_setting_is_read_from_its_variable() -> None:

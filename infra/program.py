@@ -13,12 +13,13 @@ import pulumi
 
 from config.derive import derive_model_map
 from config.stack import ExistingClusterSpec, StackConfig
+from infra.drivers.check import CHECK_IMAGE
 from infra.drivers.installer import DriverInstaller, DriverInstallerArgs, DriverPool
 from infra.gcp.cluster import Cluster, ClusterArgs
 from infra.gcp.gke_versions import manifest_minor
 from infra.gcp.node_pool import FleetNodePool, FleetNodePoolArgs
 from infra.k8s.accelerator import is_nvidia
-from infra.k8s.images import mirrored_pool
+from infra.k8s.images import mirrored_pool, through_mirror
 from infra.k8s.placement import GKE_NODEPOOL_LABEL
 from infra.stack_config import load_stack_config
 from infra.workloads.model_map_config_map import ModelMapConfigMap, ModelMapConfigMapArgs
@@ -39,15 +40,18 @@ def _router_nodes(cluster: Cluster, stack: StackConfig, pools: dict[str, FleetNo
 
 
 def _drivers(
-    stack: StackConfig, pools: dict[str, FleetNodePool], opts: pulumi.ResourceOptions
+    stack: StackConfig,
+    pools: dict[str, FleetNodePool],
+    check_image: str,
+    opts: pulumi.ResourceOptions,
 ) -> DriverInstaller | None:
     gpu_pools = [DriverPool(pool, pools[pool.name].placement) for pool in stack.cluster_pools if is_nvidia(pool)]
     if not gpu_pools:
         return None
     return DriverInstaller(
         "drivers",
-        DriverInstallerArgs(stack.cluster.namespace, gpu_pools, install=stack.is_gke),
-        pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(pools.values()))),
+        DriverInstallerArgs(stack.cluster.namespace, gpu_pools, install=stack.is_gke, check_image=check_image),
+        opts,
     )
 
 
@@ -60,12 +64,14 @@ def build() -> None:
         pool.name: FleetNodePool(f"pool-{pool.name}", FleetNodePoolArgs(pool, cluster.gke))
         for pool in stack.cluster_pools
     }
-    drivers = _drivers(stack, pools, k8s)
     mirror, registry = (cluster.gke.docker_hub, list(cluster.gke.registry)) if cluster.gke else (None, [])
+    check_image = through_mirror(CHECK_IMAGE, mirror)
+    after_pools = pulumi.ResourceOptions(depends_on=[*pools.values(), *registry])
+    drivers = _drivers(stack, pools, check_image, pulumi.ResourceOptions.merge(k8s, after_pools))
     backends = {
         pool.name: OllamaBackend(
             f"ollama-{pool.name}",
-            OllamaBackendArgs(mirrored_pool(pool, mirror), pools[pool.name].placement, cluster.namespace),
+            OllamaBackendArgs(mirrored_pool(pool, mirror), pools[pool.name].placement, cluster.namespace, check_image),
             pulumi.ResourceOptions.merge(
                 k8s,
                 pulumi.ResourceOptions(depends_on=[pools[pool.name], *registry, *([drivers] if drivers else [])]),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pulumi_kubernetes as k8s
 
 from infra.k8s.helpers import env_list, resources, restricted_security
+from infra.k8s.images import pull_policy
 
 NOBODY = 65534
 CHECK_IMAGE = "busybox:1.37.0"
@@ -104,7 +105,7 @@ def driver_check_container(
     return k8s.core.v1.ContainerArgs(
         name=name,
         image=image,
-        image_pull_policy="Always",
+        image_pull_policy=pull_policy(image),
         command=["sh", "-c", DRIVER_CHECK],
         env=env_list(env),
         security_context=restricted_security(user=NOBODY),

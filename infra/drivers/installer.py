@@ -31,6 +31,7 @@ import pulumi_kubernetes as k8s
 
 from config.k8s_names import POOL_LABEL, driver_namespace
 from config.stack import PoolSpec
+from infra.drivers import check as driver_check
 from infra.drivers import pod as driver_pod
 from infra.drivers.pod import PRIORITY_CLASS
 from infra.k8s import network_policy
@@ -42,6 +43,7 @@ from infra.k8s.helpers import (
     selector_labels,
     slow_workload_annotations,
 )
+from infra.k8s.images import pull_skips
 from infra.k8s.placement import PoolPlacement
 
 
@@ -61,6 +63,8 @@ class DriverInstallerArgs:
     pools: Sequence[DriverPool]
     install: bool
     """True on GKE (install the pin); False on an existing cluster (verify the host's driver)."""
+    check_image: str = driver_check.CHECK_IMAGE
+    """The shell image of the driver checks; on GKE, pulled through the Docker Hub mirror."""
 
 
 class DriverInstaller(pulumi.ComponentResource):
@@ -92,7 +96,7 @@ class DriverInstaller(pulumi.ComponentResource):
         if args.install:
             self._critical_quota(name, args.pools)
         self.daemon_sets = {
-            entry.pool.name: self._daemon_set(name, entry, args.install) for entry in args.pools if entry.pool.driver
+            entry.pool.name: self._daemon_set(name, entry, args) for entry in args.pools if entry.pool.driver
         }
         self.register_outputs(
             {"namespace": self.namespace, "daemonSets": {pool: ds.id for pool, ds in self.daemon_sets.items()}}
@@ -117,12 +121,16 @@ class DriverInstaller(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _daemon_set(self, name: str, entry: DriverPool, install: bool) -> k8s.apps.v1.DaemonSet:
-        pool, placement = entry.pool, entry.placement
+    def _daemon_set(self, name: str, entry: DriverPool, args: DriverInstallerArgs) -> k8s.apps.v1.DaemonSet:
+        pool, placement, install = entry.pool, entry.placement, args.install
         role = "driver-installer" if install else "driver-verifier"
         labels = app_labels(f"nvidia-driver-{pool.name}", role, **{POOL_LABEL: pool.name})
-        spec = driver_pod.install_spec(pool, placement) if install else driver_pod.verify_spec(pool, placement)
-        skips = {**driver_pod.skips(pool, install), **image_skips(driver_pod.images(pool, install))}
+        if install:
+            spec = driver_pod.install_spec(pool, placement, args.check_image)
+        else:
+            spec = driver_pod.verify_spec(pool, placement)
+        pod_images = driver_pod.images(pool, install, args.check_image)
+        skips = {**driver_pod.skips(pool, install), **image_skips(pod_images), **pull_skips(pod_images)}
         annotations = {**slow_workload_annotations(), **checkov_skips(skips)}
         return k8s.apps.v1.DaemonSet(
             f"{name}-{pool.name}",

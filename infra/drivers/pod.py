@@ -21,6 +21,7 @@ from infra.k8s.helpers import (
     resources,
     restricted_security,
 )
+from infra.k8s.images import pull_policy
 from infra.k8s.placement import GKE_DRIVER_LABEL, PoolPlacement
 
 INSTALL_DIR = "/home/kubernetes/bin/nvidia"
@@ -67,7 +68,7 @@ def _pause() -> k8s.core.v1.ContainerArgs:
     return k8s.core.v1.ContainerArgs(
         name="pause",
         image=check.PAUSE_IMAGE,
-        image_pull_policy="Always",
+        image_pull_policy=pull_policy(check.PAUSE_IMAGE),
         security_context=restricted_security(user=check.NOBODY),
         resources=resources("1m", "8Mi", cpu_limit="10m", memory_limit="16Mi"),
     )
@@ -107,8 +108,12 @@ def _installer(pool: PoolSpec) -> k8s.core.v1.ContainerArgs:
     )
 
 
-def install_spec(pool: PoolSpec, placement: PoolPlacement) -> k8s.core.v1.PodSpecArgs:
+def install_spec(
+    pool: PoolSpec, placement: PoolPlacement, check_image: str = check.CHECK_IMAGE
+) -> k8s.core.v1.PodSpecArgs:
     """GKE: precheck, install the pin, verify; only on this pool's nodes and never on GKE-managed drivers.
+
+    ``check_image`` runs the two checks: on GKE the shell image is pulled through the Docker Hub mirror.
 
     Both installers run in the node's network namespace. COS's expects it (Google's COS DaemonSet sets
     ``hostNetwork``). Ubuntu's installs the node's kernel headers with ``apt-get`` over plain HTTP
@@ -131,9 +136,9 @@ def install_spec(pool: PoolSpec, placement: PoolPlacement) -> k8s.core.v1.PodSpe
         automount_service_account_token=False,
         security_context=pod_security(),
         init_containers=[
-            check.driver_check_container("driver-precheck", pin, check.CHECK_IMAGE, allow_missing=True),
+            check.driver_check_container("driver-precheck", pin, check_image, allow_missing=True),
             _installer(pool),
-            check.driver_check_container("driver-verify", pin, check.CHECK_IMAGE),
+            check.driver_check_container("driver-verify", pin, check_image),
         ],
         containers=[_pause()],
         volumes=[host_path_volume(volume, host) for volume, host, _ in HOST_PATHS[pool.node_image]],
@@ -154,8 +159,8 @@ def verify_spec(pool: PoolSpec, placement: PoolPlacement) -> k8s.core.v1.PodSpec
     )
 
 
-def images(pool: PoolSpec, install: bool) -> list[str]:
+def images(pool: PoolSpec, install: bool, check_image: str = check.CHECK_IMAGE) -> list[str]:
     """Every image a pool's driver pod runs."""
     if install:
-        return [check.CHECK_IMAGE, installer_image(pool), check.PAUSE_IMAGE]
+        return [check_image, installer_image(pool), check.PAUSE_IMAGE]
     return [check.VERIFY_IMAGE, check.PAUSE_IMAGE]

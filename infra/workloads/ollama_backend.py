@@ -18,6 +18,7 @@ import pulumi_kubernetes as k8s
 
 from config.k8s_names import OLLAMA_PORT, POOL_LABEL, ollama_headless_service, ollama_service
 from config.stack import PoolSpec
+from infra.drivers.check import CHECK_IMAGE
 from infra.k8s import network_policy
 from infra.k8s.helpers import (
     OLLAMA_COMPONENT,
@@ -41,6 +42,8 @@ class OllamaBackendArgs:
     pool: PoolSpec
     placement: PoolPlacement
     namespace: pulumi.Input[str]
+    check_image: str = CHECK_IMAGE
+    """The driver gate's shell image; on GKE, pulled through the Docker Hub mirror like the pool's Ollama."""
 
 
 class OllamaBackend(pulumi.ComponentResource):
@@ -63,9 +66,8 @@ class OllamaBackend(pulumi.ComponentResource):
         selector = selector_labels(labels)
         headless = self._service(f"{name}-headless", ollama_headless_service(pool.name), args, labels, headless=True)
         service = self._service(f"{name}-service", ollama_service(pool.name), args, labels, headless=False)
-        skips = checkov_skips(
-            {"CKV_K8S_11": NO_CPU_LIMIT, **image_skips(images(pool)), **pull_skips([pool.ollama.image])}
-        )
+        pod_images = images(pool, args.check_image)
+        skips = checkov_skips({"CKV_K8S_11": NO_CPU_LIMIT, **image_skips(pod_images), **pull_skips(pod_images)})
         self.stateful_set = k8s.apps.v1.StatefulSet(
             f"{name}-statefulset",
             metadata=meta(f"ollama-{pool.name}", args.namespace, labels, {**slow_workload_annotations(), **skips}),
@@ -80,7 +82,7 @@ class OllamaBackend(pulumi.ComponentResource):
                 ),
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
-                    spec=pod_spec(pool, args.placement, selector),
+                    spec=pod_spec(pool, args.placement, selector, args.check_image),
                 ),
                 volume_claim_templates=claim_templates(pool),
             ),

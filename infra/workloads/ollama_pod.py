@@ -38,9 +38,9 @@ OLLAMA_USER = 10001
 NO_CPU_LIMIT = "a CPU limit throttles inference threads and the request already reserves the CPU"
 
 
-def images(pool: PoolSpec) -> list[str]:
+def images(pool: PoolSpec, check_image: str = driver_check.CHECK_IMAGE) -> list[str]:
     """Every image the pool's pods run."""
-    return [pool.ollama.image, *([driver_check.CHECK_IMAGE] if is_nvidia(pool) and pool.driver else [])]
+    return [pool.ollama.image, *([check_image] if is_nvidia(pool) and pool.driver else [])]
 
 
 def _mounts() -> list[k8s.core.v1.VolumeMountArgs]:
@@ -122,11 +122,13 @@ def _volumes(pool: PoolSpec) -> list[k8s.core.v1.VolumeArgs]:
     return [k8s.core.v1.VolumeArgs(name=VOLUME, persistent_volume_claim=source), scratch]
 
 
-def pod_spec(pool: PoolSpec, placement: PoolPlacement, selector: dict[str, str]) -> k8s.core.v1.PodSpecArgs:
+def pod_spec(
+    pool: PoolSpec, placement: PoolPlacement, selector: dict[str, str], check_image: str = driver_check.CHECK_IMAGE
+) -> k8s.core.v1.PodSpecArgs:
     """Pinned to the pool's nodes only; the driver gate first, the pull second, then the server."""
     init = [_pull_container(pool)]
     if is_nvidia(pool) and pool.driver:
-        gate = driver_check.driver_check_container("driver-gate", pool.driver, driver_check.CHECK_IMAGE)
+        gate = driver_check.driver_check_container("driver-gate", pool.driver, check_image)
         init.insert(0, gate)
     return k8s.core.v1.PodSpecArgs(
         node_selector=placement.node_selector,

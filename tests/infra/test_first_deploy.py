@@ -117,6 +117,43 @@ def test_ollama_waits_for_the_mirror_and_the_nodes_right_to_read_it(dev: tuple[S
         assert _statefulset(run, backend.name).parent == backend.urn
 
 
+WORKLOADS = ("kubernetes:apps/v1:DaemonSet", "kubernetes:apps/v1:Deployment", STATEFUL_SET)
+
+
+def _pulled_images(run: Run) -> list[tuple[str, str, str]]:
+    """(workload, image, pull policy) of every container and init container the stack runs."""
+    found = []
+    for resource in run.resources:
+        if resource.type not in WORKLOADS:
+            continue
+        spec = pod_spec(inputs(resource))
+        for container in [*spec.get("initContainers", []), *spec["containers"]]:
+            found.append((resource.name, container["image"], container["imagePullPolicy"]))
+    return found
+
+
+@pytest.mark.parametrize("stack_name", ["dev", "hybrid"])
+def test_no_gke_pod_pulls_from_docker_hub_and_pinned_images_are_pulled_once_per_node(stack_name: str) -> None:
+    """A GPU node that scales from zero pulls every image of its driver and Ollama pods again: none of them may
+    meet Docker Hub's pull limits (the driver checks' shell image included), and none is pulled on every start."""
+    stack, run = run_stack(stack_name)
+    prefix = f"{stack.region}-docker.pkg.dev/{stack.project}/docker-hub/"
+    pulled = _pulled_images(run)
+    assert any(image == prefix + "library/busybox:1.37.0" for _, image, _ in pulled), "the driver checks mirrored"
+    for workload, image, policy in pulled:
+        if policy == "Never":  # Google's installer images, preloaded on the node image
+            continue
+        assert docker_hub_path(image) is None or image.startswith(prefix), f"{workload} pulls {image} from Docker Hub"
+        assert policy == pull_policy(image) == "IfNotPresent", f"{workload}: {image} is pulled {policy}"
+
+
+def test_driver_pods_wait_for_the_mirror(dev: tuple[StackConfig, Run]) -> None:
+    _, run = dev
+    mirror = next(r.urn for r in run.of_type(REPOSITORY) if inputs(r)["repositoryId"] == "docker-hub")
+    (installer,) = [r for r in run.resources if r.type == "ollama-fleet:infra:DriverInstaller"]
+    assert mirror in installer.dependencies
+
+
 def test_images_elsewhere_keep_their_registry_and_home_rigs_pull_directly(home: tuple[StackConfig, Run]) -> None:
     pools = file_value("dev", "pools")
     pools[3]["ollama"]["image"] = "ghcr.io/example/ollama:0.32.15"

@@ -82,6 +82,11 @@ class FleetNodePool(pulumi.ComponentResource):
             ),
             management=gke.management(),
             upgrade_settings=gcp.container.NodePoolUpgradeSettingsArgs(max_surge=1, max_unavailable=0),
+            # Deleting a node pool (the old generation, after a driver or image change) drains its nodes
+            # without PodDisruptionBudgets unless asked to honour them
+            # (https://cloud.google.com/sdk/gcloud/reference/container/node-pools/delete); honoured, Ollama's
+            # budget lets one replica go at a time, so the others keep serving while it moves.
+            node_drain_configs=[gcp.container.NodePoolNodeDrainConfigArgs(respect_pdb_during_node_pool_deletion=True)],
             node_config=gke.node_config(
                 machine_type=machine,
                 image_type=pool.node_image,

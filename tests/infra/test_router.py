@@ -183,7 +183,7 @@ def test_replicas_spread_and_autoscale(dev: tuple[StackConfig, Run]) -> None:
     assert hpa["spec"]["minReplicas"] == stack.router.replicas and hpa["spec"]["maxReplicas"] > stack.router.replicas
     assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": ROUTER}
     assert hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu"
-    pdb = one(run, "kubernetes:policy/v1:PodDisruptionBudget")
+    pdb = one(run, "kubernetes:policy/v1:PodDisruptionBudget", name="ollama-fleet-router")
     assert pdb["spec"]["selector"] == deployment["spec"]["selector"] and pdb["spec"]["maxUnavailable"] == 1
 
 

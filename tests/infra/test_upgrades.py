@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from config.node_generation import GENERATION_LABEL
+from config.stack import StackConfig
 from infra.offline.mocks import Run
 from tests.infra.fleet import containers, env_of, file_value, inputs, one, pod_spec, run_stack
 
@@ -62,3 +63,26 @@ def test_scaling_bounds_change_the_node_pool_in_place() -> None:
     _, before = run_stack("dev")
     _, after = run_stack("dev", pools=_pools_with("l4", nodes={"min": 1, "max": 4}))
     assert _node_pool(after, "l4")[1]["name"] == _node_pool(before, "l4")[1]["name"]
+
+
+def test_an_old_node_pool_is_drained_one_ollama_replica_at_a_time(dev: tuple[StackConfig, Run]) -> None:
+    """GKE honours disruption budgets when it deletes the old generation, and each pool's budget lets only one
+    replica go while another is still starting, so a multi-replica pool keeps serving while it moves."""
+    stack, run = dev
+    for pool in stack.cluster_pools:
+        _, node_pool = _node_pool(run, pool.name)
+        assert node_pool["nodeDrainConfigs"] == [{"respectPdbDuringNodePoolDeletion": True}]
+        statefulset = one(run, "kubernetes:apps/v1:StatefulSet", name=f"ollama-{pool.name}")
+        budget = one(run, "kubernetes:policy/v1:PodDisruptionBudget", name=f"ollama-{pool.name}")
+        assert budget["metadata"]["namespace"] == statefulset["metadata"]["namespace"]
+        assert budget["spec"]["selector"] == statefulset["spec"]["selector"]
+        assert budget["spec"]["maxUnavailable"] == 1
+        assert budget["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
+
+
+def test_no_budget_selects_another_pools_pods(dev: tuple[StackConfig, Run]) -> None:
+    _, run = dev
+    budgets = [inputs(r) for r in run.of_type("kubernetes:policy/v1:PodDisruptionBudget")]
+    selectors = [b["spec"]["selector"]["matchLabels"] for b in budgets]
+    pools = [labels for labels in selectors if labels.get("app.kubernetes.io/component") == "ollama"]
+    assert len(pools) == len({tuple(sorted(labels.items())) for labels in pools}) == 4

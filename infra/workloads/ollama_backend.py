@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from config.k8s_names import OLLAMA_PORT, POOL_LABEL, ollama_headless_service, ollama_service
+from config.k8s_names import OLLAMA_PORT, POOL_LABEL, ollama_headless_service, ollama_service, ollama_statefulset
 from config.stack import PoolSpec
 from infra.k8s import network_policy
 from infra.k8s.helpers import (
@@ -68,7 +68,9 @@ class OllamaBackend(pulumi.ComponentResource):
         )
         self.stateful_set = k8s.apps.v1.StatefulSet(
             f"{name}-statefulset",
-            metadata=meta(f"ollama-{pool.name}", args.namespace, labels, {**slow_workload_annotations(), **skips}),
+            metadata=meta(
+                ollama_statefulset(pool.name), args.namespace, labels, {**slow_workload_annotations(), **skips}
+            ),
             spec=k8s.apps.v1.StatefulSetSpecArgs(
                 replicas=pool.ollama.replicas,
                 service_name=ollama_headless_service(pool.name),

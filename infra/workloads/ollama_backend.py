@@ -43,6 +43,11 @@ class OllamaBackendArgs:
     namespace: pulumi.Input[str]
 
 
+def replicas_owned_elsewhere(pool: PoolSpec) -> list[str] | None:
+    """A pool that scales to zero: the router owns ``spec.replicas``, so ``pulumi up`` neither wakes nor sleeps it."""
+    return ["spec.replicas"] if pool.ollama.scale_to_zero is not None else None
+
+
 class OllamaBackend(pulumi.ComponentResource):
     """The pool's StatefulSet and its two Services.
 
@@ -86,7 +91,7 @@ class OllamaBackend(pulumi.ComponentResource):
                 ),
                 volume_claim_templates=claim_templates(pool),
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=replicas_owned_elsewhere(pool)),
         )
         self._network_policy(name, args, labels)
         self.service_name = service.metadata.apply(lambda m: str(m.name))

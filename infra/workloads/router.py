@@ -38,6 +38,7 @@ from infra.k8s.helpers import (
 from infra.k8s.images import BUILT_IMAGE_SKIPS, pull_policy, pull_skips
 from infra.workloads import router_tls, router_upstream
 from infra.workloads.router_pod import ADMIN_KEYS, API_KEYS, PORT_NAME, RouterPodArgs, pod_template
+from infra.workloads.router_scaling import RouterScaling, RouterScalingArgs
 
 INTERNAL_LB = "networking.gke.io/load-balancer-type"
 KEYS_IN_ENV = "the router reads its keys from FLEET_API_KEYS and FLEET_ADMIN_KEYS, referenced from a Secret"
@@ -47,6 +48,7 @@ KEYS_SECRET_UID = "ollama-fleet/keys-secret-uid"
 Secrets as immutable), the new uid rolls the pods, and they read the new keys. A hash of the keys would
 do the same but put something derived from them into the manifests."""
 CPU_TARGET = 70
+TOKEN_MOUNTED = "the router scales pools to zero through the API with a Role naming only their objects"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,10 @@ class RouterArgs:
     apis: Sequence[pulumi.Resource] = field(default_factory=list)
     allowed_hosts: str | None = None
     external_pools: Sequence[PoolSpec] = ()
+    scaling: Sequence[PoolSpec] = ()
+    """The pools that scale to zero (the router sleeps and wakes them)."""
+    api_server: pulumi.Input[str] | None = None
+    """The Kubernetes API server's address when the stack knows it (GKE), for the scale-to-zero egress policy."""
 
 
 def _keys(keys: SecretKeys | None, path: str) -> str | None:
@@ -108,6 +114,7 @@ class Router(pulumi.ComponentResource):
         secret, secret_keys, self.api_key = self._secret(name, args, labels)
         secret_name = secret.metadata.apply(lambda m: str(m.name)) if secret else None
         upstream = router_upstream.upstream_secret(name, args.external_pools, args.namespace, labels, self)
+        scaling = self._scaling(name, args, labels)
         pod = RouterPodArgs(
             image=image,
             config_map=args.config_map,
@@ -119,6 +126,7 @@ class Router(pulumi.ComponentResource):
             kubernetes_version=args.kubernetes_version,
             pull_policy=pull_policy(args.router.image) if args.router.image else "IfNotPresent",  # by digest
             allowed_hosts=args.allowed_hosts,
+            service_account=scaling.service_account_name if scaling else None,
         )
         annotations: dict[str, pulumi.Input[str]] = {MODEL_MAP_VERSION: args.model_map_version}
         if secret is not None:
@@ -126,6 +134,7 @@ class Router(pulumi.ComponentResource):
         skips = {"CKV_K8S_35": KEYS_IN_ENV} if secret_keys else {}
         skips |= image_skips([args.router.image]) if args.router.image else {}
         skips |= pull_skips([args.router.image]) if args.router.image else BUILT_IMAGE_SKIPS
+        skips |= {"CKV_K8S_38": TOKEN_MOUNTED} if scaling else {}
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=meta(ROUTER_APP, args.namespace, labels, checkov_skips(skips) or None),
@@ -156,6 +165,16 @@ class Router(pulumi.ComponentResource):
             self.url = self._url(service, args)
         self.node_port = service.spec.apply(_node_port)
         self.register_outputs({"url": self.url, "nodePort": self.node_port, "address": self.address})
+
+    def _scaling(self, name: str, args: RouterArgs, labels: dict[str, str]) -> RouterScaling | None:
+        """The ServiceAccount, Role and Leases for sleeping pools; None when no pool scales to zero."""
+        if not args.scaling:
+            return None
+        return RouterScaling(
+            f"{name}-scaling",
+            RouterScalingArgs(args.scaling, args.namespace, labels, args.api_server),
+            pulumi.ResourceOptions(parent=self),
+        )
 
     def _secret(
         self, name: str, args: RouterArgs, labels: dict[str, str]

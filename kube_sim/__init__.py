@@ -9,11 +9,11 @@ and a model load, and stops it at zero. Tests, ``make demo`` and two-router runs
 
 Public interface::
 
-    from kube_sim import running_kube_sim, OllamaWorkload
+    from kube_sim import running_kube_sim
 
     with running_kube_sim() as kube:
-        workload = OllamaWorkload(SimConfig(name="a100", models=("qwen2.5:32b",)))
-        kube.add_statefulset("ollama-fleet", "ollama-a100", replicas=0, workload=workload, wake_delay_s=1)
+        sim = kube.add_ollama_pool("ollama-fleet", "ollama-a100", SimConfig(name="a100"), wake_delay_s=1)
+        sim.url                            # the pool's address, asleep or awake
         kube.add_lease("ollama-fleet", "ollama-fleet-activity-a100")
         kube.write_kubeconfig(path)        # KUBECONFIG=path python -m router ...
         kube.state.scale_writes()          # what clients changed

@@ -44,6 +44,8 @@ class ApiState:
     statefulsets: dict[tuple[str, str], StatefulSetState] = field(default_factory=dict)
     leases: Leases = field(default_factory=Leases)
     seen: list[Seen] = field(default_factory=list)
+    scaled: list[tuple[str, str, int]] = field(default_factory=list)
+    """Every accepted scale write: namespace, StatefulSet, replicas."""
 
     def statefulset(self, namespace: str, name: str) -> StatefulSetState:
         """The StatefulSet, or 404."""
@@ -94,6 +96,7 @@ async def _scale(request: Request, state: ApiState) -> JsonObject:
     if not isinstance(replicas, int):
         raise ApiProblem(422, "Invalid", "spec.replicas: Required value")
     await target.scale(replicas)
+    state.scaled.append((target.namespace, target.name, replicas))
     return target.scale_body()
 
 

@@ -13,7 +13,6 @@ Usage::
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
@@ -25,17 +24,12 @@ import yaml
 
 from kube_sim.api import ApiState, api_app
 from kube_sim.objects import JsonObject, StatefulSetState, Workload
+from kube_sim.workloads import free_port, ollama_workload
+from ollama_sim import SimConfig, SimulatedOllama
 
 T = TypeVar("T")
 CALL_TIMEOUT_S = 10.0
 TOKEN = "kube-sim-token"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class RunningKubeSim:
@@ -43,7 +37,7 @@ class RunningKubeSim:
 
     def __init__(self, token: str = TOKEN) -> None:
         self.state = ApiState(token=token)
-        self.port = _free_port()
+        self.port = free_port()
         self._server: uvicorn.Server | None = None
         self._serving: asyncio.Task[None] | None = None
         self._loop = asyncio.new_event_loop()
@@ -105,6 +99,19 @@ class RunningKubeSim:
 
         self.call(declare())
         return target
+
+    def add_ollama_pool(
+        self, namespace: str, statefulset: str, sim: SimConfig, *, replicas: int = 0, wake_delay_s: float | None = 0.0
+    ) -> SimulatedOllama:
+        """A StatefulSet whose pods are one simulated Ollama (its URL is fixed now, asleep or not)."""
+        workload = ollama_workload(sim)
+        self.add_statefulset(namespace, statefulset, replicas=replicas, workload=workload, wake_delay_s=wake_delay_s)
+        return workload
+
+    def finish_wake(self, namespace: str, name: str) -> None:
+        """Make a scaled-up StatefulSet ready now (its workload starts), whatever its wake delay."""
+        target = self.statefulset(namespace, name)
+        self.call(target.ready_now(target.replicas))
 
     def statefulset(self, namespace: str, name: str) -> StatefulSetState:
         """A StatefulSet's live state (read it; change it through the API)."""

@@ -62,6 +62,14 @@ def test_the_first_requests_share_one_wake_and_are_served_once_the_pool_answers(
             assert metric(router.url, f'fleet_scale_wake_seconds_count{{backend="{SLEEPER}"}}') == 1
             served = f'fleet_scale_held_requests_total{{backend="{SLEEPER}",outcome="served"}}'
             assert metric(router.url, served) == WAITERS
+        asked = {(seen.method, seen.path.rsplit("/", 1)[-1]) for seen in fleet.kube.state.seen}
+        assert asked <= {
+            ("GET", f"ollama-{SLEEPER}"),
+            ("PATCH", "scale"),
+            ("GET", f"ollama-fleet-activity-{SLEEPER}"),
+            ("PUT", f"ollama-fleet-activity-{SLEEPER}"),
+        }, "only what the router's Role allows: no create, no list, no watch"
+        assert not any("watch" in seen.query for seen in fleet.kube.state.seen)
 
 
 def test_an_idle_pool_is_put_to_sleep_and_its_pods_stop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,6 +27,8 @@ from tests.router.scale_fleet import (
 )
 
 WAITERS = 5
+HELD_S = 60.0
+"""Wake timeout and client timeout where a test holds requests on purpose: bounds against hangs only."""
 
 
 @pytest.fixture(autouse=True)
@@ -40,10 +42,11 @@ def test_the_first_requests_share_one_wake_and_are_served_once_the_pool_answers(
 ) -> None:
     with scale_fleet(tmp_path, wake_delay_s=None) as fleet:
         monkeypatch.setenv("KUBECONFIG", str(fleet.kubeconfig))
-        with running_router(fleet.document()) as router:
+        with running_router(fleet.document(wake_timeout_s=HELD_S)) as router:
             answers: list[httpx.Response] = []
             threads = [
-                threading.Thread(target=lambda: answers.append(chat(router.url, SLEEPER_MODEL))) for _ in range(WAITERS)
+                threading.Thread(target=lambda: answers.append(chat(router.url, SLEEPER_MODEL, timeout=HELD_S)))
+                for _ in range(WAITERS)
             ]
             for thread in threads:
                 thread.start()
@@ -52,8 +55,8 @@ def test_the_first_requests_share_one_wake_and_are_served_once_the_pool_answers(
             assert scaling_status(router.url)["state"] == "waking"
             fleet.kube.finish_wake(NS, f"ollama-{SLEEPER}")
             for thread in threads:
-                thread.join(20)
-            assert [a.status_code for a in answers] == [200] * WAITERS
+                thread.join(HELD_S)
+            assert [a.status_code for a in answers] == [200] * WAITERS, [a.text for a in answers]
             assert {a.headers["x-fleet-backend"] for a in answers} == {SLEEPER}
             assert fleet.scale_writes() == [1], "one wake, one scale call"
             status = scaling_status(router.url)
@@ -76,12 +79,14 @@ def test_an_idle_pool_is_put_to_sleep_and_its_pods_stop(tmp_path: Path, monkeypa
     with scale_fleet(tmp_path, replicas=1) as fleet:
         monkeypatch.setenv("KUBECONFIG", str(fleet.kubeconfig))
         with running_router(fleet.document(idle_after_s=1.0)) as router:
-            assert chat(router.url, SLEEPER_MODEL).status_code == 200
             assert eventually(lambda: fleet.scale_writes() == [0]), "the idle pool never slept"
             assert not fleet.sleeper.serving and fleet.statefulset.ready == 0
-            assert fleet.kube.lease(NS, f"ollama-fleet-activity-{SLEEPER}")["spec"]["renewTime"]
+            assert fleet.kube.lease(NS, f"ollama-fleet-activity-{SLEEPER}")["spec"]["renewTime"], "no clock started"
             assert scaling_status(router.url)["state"] == "asleep"
-            assert metric(router.url, f'fleet_scale_sleeps_total{{backend="{SLEEPER}"}}') == 1
+            answer = chat(router.url, SLEEPER_MODEL)
+            assert (answer.status_code, answer.headers["x-fleet-backend"]) == (200, SLEEPER)
+            assert eventually(lambda: fleet.scale_writes() == [0, 1, 0]), "the pool never slept again after use"
+            assert metric(router.url, f'fleet_scale_sleeps_total{{backend="{SLEEPER}"}}') == 2
 
 
 def test_an_awake_lower_priority_backend_serves_while_the_preferred_pool_wakes(

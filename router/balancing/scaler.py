@@ -16,6 +16,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from router.balancing.backends import Backend, BackendRegistry
@@ -76,23 +77,33 @@ class Scaler:
         return any(results)
 
     async def ready(self, options: Sequence[Choice]) -> Sequence[Choice]:
-        """The options that may serve now; waits for a wake when every one of them sleeps."""
+        """The options that may serve now; waits for a wake when none can.
+
+        An option can serve when it is awake (a pool) or its circuit lets requests through (any other
+        backend). When the best-priority option is a sleeping pool it wakes, in the background if another
+        option can serve meanwhile; when none can, the request waits for the best sleeping pool.
+        """
         if not self.pools or not options:
             return options
         pools = [self.pools.get(option.backend.name) for option in options]
         if all(pool is None for pool in pools):
             return options
-        awake = [option for option, pool in zip(options, pools, strict=True) if pool is None or pool.routable]
-        best = min(range(len(options)), key=lambda index: options[index].priority)
-        preferred = pools[best]
-        if awake:
+        now = time.monotonic()
+        serving = [
+            option
+            for option, pool in zip(options, pools, strict=True)
+            if (pool.routable if pool is not None else option.backend.available(now))
+        ]
+        order = sorted(range(len(options)), key=lambda index: options[index].priority)
+        asleep = [pool for pool in (pools[index] for index in order) if pool is not None and not pool.routable]
+        preferred = pools[order[0]]
+        if serving or not asleep:
             if preferred is not None and not preferred.routable:
                 preferred.wake()
-            return awake
-        assert preferred is not None, "every option sleeps, so the preferred one is a pool"
-        await preferred.wait()
-        woken = [option for option, pool in zip(options, pools, strict=True) if pool is None or pool.routable]
-        return woken or [options[best]]
+            return serving or options
+        target = asleep[0]
+        await target.wait()
+        return [option for option, pool in zip(options, pools, strict=True) if pool is target]
 
     async def run(self) -> None:
         """Tick every pool until cancelled (a lifespan-owned task); a failing tick is logged, not fatal."""

@@ -42,9 +42,14 @@ class ScaleFleet:
         return [replicas for _, _, replicas in self.kube.state.scaled]
 
     def document(
-        self, *, idle_after_s: float = 600.0, wake_timeout_s: float = 10.0, also_awake: bool = False
+        self,
+        *,
+        idle_after_s: float = 600.0,
+        wake_timeout_s: float = 10.0,
+        also_awake: bool = False,
+        awake_first: bool = False,
     ) -> dict[str, Any]:
-        """The model map: the sleeper serves its model (and the awake pool too, at a lower priority, if asked)."""
+        """The model map: the sleeper serves its model (and the awake pool too, after or before it, if asked)."""
         scale = {
             "namespace": NS,
             "statefulset": f"ollama-{SLEEPER}",
@@ -53,6 +58,7 @@ class ScaleFleet:
             "wake_timeout_s": wake_timeout_s,
         }
         sleeper_targets = [SLEEPER, AWAKE] if also_awake else [SLEEPER]
+        sleeper_targets = [AWAKE, SLEEPER] if awake_first else sleeper_targets
         return {
             "backends": [
                 {"name": SLEEPER, "url": self.sleeper.url, "scale": scale},

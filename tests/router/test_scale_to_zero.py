@@ -105,6 +105,25 @@ def test_an_awake_lower_priority_backend_serves_while_the_preferred_pool_wakes(
             assert fleet.scale_writes() == [1]
 
 
+def _circuit(url: str, backend: str) -> str:
+    document = httpx.get(url + "/fleet/status", timeout=15).json()
+    return str(next(item["circuit"] for item in document["backends"] if item["name"] == backend))
+
+
+def test_a_sleeping_pool_wakes_when_the_preferred_backend_is_down(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with scale_fleet(tmp_path) as fleet:
+        monkeypatch.setenv("KUBECONFIG", str(fleet.kubeconfig))
+        fleet.awake.stop()
+        probes = {"probe_interval": 0.1, "probe_timeout": 1.0, "circuit_failures": 1, "circuit_open_seconds": 60.0}
+        with running_router(fleet.document(awake_first=True), **probes) as router:
+            assert eventually(lambda: _circuit(router.url, AWAKE) == "open"), "the dead backend's circuit never opened"
+            answer = chat(router.url, SLEEPER_MODEL)
+            assert (answer.status_code, answer.headers["x-fleet-backend"]) == (200, SLEEPER)
+            assert fleet.scale_writes() == [1]
+
+
 def test_a_wake_that_outlasts_wake_timeout_is_a_503_with_retry_after_naming_the_pool(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -116,8 +117,8 @@ def test_a_sleeping_pool_wakes_when_the_preferred_backend_is_down(
     with scale_fleet(tmp_path) as fleet:
         monkeypatch.setenv("KUBECONFIG", str(fleet.kubeconfig))
         fleet.awake.stop()
-        probes = {"probe_interval": 0.1, "probe_timeout": 1.0, "circuit_failures": 1, "circuit_open_seconds": 60.0}
-        with running_router(fleet.document(awake_first=True), **probes) as router:
+        probes: dict[str, Any] = {"probe_interval": 0.1, "probe_timeout": 1.0, "circuit_failures": 1}
+        with running_router(fleet.document(awake_first=True), circuit_open_seconds=60.0, **probes) as router:
             assert eventually(lambda: _circuit(router.url, AWAKE) == "open"), "the dead backend's circuit never opened"
             answer = chat(router.url, SLEEPER_MODEL)
             assert (answer.status_code, answer.headers["x-fleet-backend"]) == (200, SLEEPER)

@@ -11,8 +11,8 @@ from config.stack import PoolSpec
 def scale_to_zero_problems(pool: PoolSpec, index: int, *, gke: bool) -> Iterator[Problem]:
     """Refuse a sleeping pool whose GPU nodes would keep running anyway."""
     spec = pool.ollama.scale_to_zero
-    if spec is None:
-        return
+    if spec is None or pool.external is not None:
+        return  # an external pool has no ollama key at all, which its own rules refuse
     if gke and pool.nodes.min > 0:
         yield Problem(
             f"pools[{index}].ollama.scaleToZero",

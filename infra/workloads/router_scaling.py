@@ -36,7 +36,7 @@ POLICY_NAME = f"{ROUTER_APP}-kube-api-egress"
 
 def scaling_pools(stack: StackConfig) -> list[PoolSpec]:
     """The pools the router may sleep and wake."""
-    return [pool for pool in stack.pools if pool.ollama.scale_to_zero is not None]
+    return [pool for pool in stack.pools if pool.external is None and pool.ollama.scale_to_zero is not None]
 
 
 @dataclass(frozen=True, slots=True)

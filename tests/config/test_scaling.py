@@ -73,3 +73,11 @@ def test_the_model_maps_scale_object_is_strict() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_model_map({"backends": [{**backend, "scale": {**good, "replicas": 0}}]})
     assert "backends[0].scale.replicas" in str(caught.value)
+
+
+def test_an_external_server_cannot_be_put_to_sleep() -> None:
+    data = stack_data("hybrid")
+    data["pools"][2]["ollama"] = {"scaleToZero": {"idleAfter": "30m"}}
+    problems = refused(data)
+    assert [p.path for p in problems] == ["pools[2].ollama"]
+    assert "external pool" in problems[0].message

@@ -38,7 +38,7 @@ from infra.k8s.helpers import (
 from infra.k8s.images import BUILT_IMAGE_SKIPS, pull_policy, pull_skips
 from infra.workloads import router_tls, router_upstream
 from infra.workloads.router_pod import ADMIN_KEYS, API_KEYS, PORT_NAME, RouterPodArgs, pod_template
-from infra.workloads.router_scaling import RouterScaling, RouterScalingArgs
+from infra.workloads.router_scaling import TOKEN_MOUNTED, RouterScalingArgs, router_scaling
 
 INTERNAL_LB = "networking.gke.io/load-balancer-type"
 KEYS_IN_ENV = "the router reads its keys from FLEET_API_KEYS and FLEET_ADMIN_KEYS, referenced from a Secret"
@@ -48,7 +48,6 @@ KEYS_SECRET_UID = "ollama-fleet/keys-secret-uid"
 Secrets as immutable), the new uid rolls the pods, and they read the new keys. A hash of the keys would
 do the same but put something derived from them into the manifests."""
 CPU_TARGET = 70
-TOKEN_MOUNTED = "the router scales pools to zero through the API with a Role naming only their objects"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +72,7 @@ class RouterArgs:
     allowed_hosts: str | None = None
     external_pools: Sequence[PoolSpec] = ()
     scaling: Sequence[PoolSpec] = ()
-    """The pools that scale to zero (the router sleeps and wakes them)."""
     api_server: pulumi.Input[str] | None = None
-    """The Kubernetes API server's address when the stack knows it (GKE), for the scale-to-zero egress policy."""
 
 
 def _keys(keys: SecretKeys | None, path: str) -> str | None:
@@ -114,7 +111,8 @@ class Router(pulumi.ComponentResource):
         secret, secret_keys, self.api_key = self._secret(name, args, labels)
         secret_name = secret.metadata.apply(lambda m: str(m.name)) if secret else None
         upstream = router_upstream.upstream_secret(name, args.external_pools, args.namespace, labels, self)
-        scaling = self._scaling(name, args, labels)
+        access = RouterScalingArgs(args.scaling, args.namespace, labels, args.api_server)
+        scaling = router_scaling(f"{name}-scaling", access, self)
         pod = RouterPodArgs(
             image=image,
             config_map=args.config_map,
@@ -165,16 +163,6 @@ class Router(pulumi.ComponentResource):
             self.url = self._url(service, args)
         self.node_port = service.spec.apply(_node_port)
         self.register_outputs({"url": self.url, "nodePort": self.node_port, "address": self.address})
-
-    def _scaling(self, name: str, args: RouterArgs, labels: dict[str, str]) -> RouterScaling | None:
-        """The ServiceAccount, Role and Leases for sleeping pools; None when no pool scales to zero."""
-        if not args.scaling:
-            return None
-        return RouterScaling(
-            f"{name}-scaling",
-            RouterScalingArgs(args.scaling, args.namespace, labels, args.api_server),
-            pulumi.ResourceOptions(parent=self),
-        )
 
     def _secret(
         self, name: str, args: RouterArgs, labels: dict[str, str]

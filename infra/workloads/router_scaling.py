@@ -32,6 +32,8 @@ LEASE_VERBS = ("get", "update")
 API_SERVER_PORTS = (443, 6443)
 """GKE's control plane answers on 443; kubeadm and k3s API servers on 6443."""
 POLICY_NAME = f"{ROUTER_APP}-kube-api-egress"
+TOKEN_MOUNTED = "the router scales pools to zero through the API with a Role naming only their objects"
+"""The checkov skip reason on the router's Deployment, whose token is mounted only in such stacks."""
 
 
 def scaling_pools(stack: StackConfig) -> list[PoolSpec]:
@@ -127,6 +129,11 @@ class RouterScaling(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+
+def router_scaling(name: str, args: RouterScalingArgs, parent: pulumi.Resource) -> RouterScaling | None:
+    """The router's scaling access as a child of ``parent``; None when no pool scales to zero."""
+    return RouterScaling(name, args, pulumi.ResourceOptions(parent=parent)) if args.pools else None
 
 
 def role_rules(pools: Sequence[PoolSpec]) -> list[k8s.rbac.v1.PolicyRuleArgs]:

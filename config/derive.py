@@ -13,9 +13,10 @@ its own URL, with the paths where the router's pods find its CA bundle and token
 from __future__ import annotations
 
 from config.external import ca_key, token_key, upstream_path
-from config.k8s_names import backend_url, ollama_headless_service, ollama_service
+from config.k8s_names import backend_url, ollama_headless_service, ollama_service, ollama_statefulset
 from config.model_map import Backend, ModelMap, Route, RouteTarget
 from config.model_names import model_key
+from config.scaling import BackendScale
 from config.stack import PoolSpec, StackConfig
 
 OLLAMA_DEFAULT_NUM_PARALLEL = 1
@@ -60,6 +61,21 @@ def pool_backend(pool: PoolSpec, namespace: str) -> Backend:
         max_in_flight=max_in_flight(pool),
         num_parallel=num_parallel(pool),
         resolve=several,
+        scale=backend_scale(pool, namespace),
+    )
+
+
+def backend_scale(pool: PoolSpec, namespace: str) -> BackendScale | None:
+    """What the router needs to sleep and wake a pool that scales to zero (None for the others)."""
+    spec = pool.ollama.scale_to_zero
+    if spec is None:
+        return None
+    return BackendScale(
+        namespace=namespace,
+        statefulset=ollama_statefulset(pool.name),
+        replicas=pool.ollama.replicas,
+        idle_after_s=spec.idle_after_s,
+        wake_timeout_s=spec.wake_timeout_s,
     )
 
 

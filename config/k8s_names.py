@@ -19,6 +19,11 @@ def ollama_service(pool: str) -> str:
     return f"ollama-{pool}"
 
 
+def ollama_statefulset(pool: str) -> str:
+    """The pool's Ollama StatefulSet (the object a scale-to-zero router sleeps and wakes)."""
+    return f"ollama-{pool}"
+
+
 def ollama_headless_service(pool: str) -> str:
     """The pool's headless Service: one DNS record per replica, so the router can spread per request."""
     return f"ollama-{pool}-headless"

@@ -19,6 +19,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from config.base import SnakeModel
 from config.errors import ConfigError, Problem, problems_from_validation
 from config.model_names import InvalidModelNameError, canonical_name, model_key
+from config.scaling import BackendScale
 
 BackendName = Annotated[
     str,
@@ -57,6 +58,9 @@ class Backend(SnakeModel):
     ca_file: str | None = Field(default=None, description="PEM bundle of the CA that signed an https:// backend.")
     token_file: str | None = Field(
         default=None, description="File holding the bearer token sent upstream (read again when it changes)."
+    )
+    scale: BackendScale | None = Field(
+        default=None, description="The pool scales to zero: the router sleeps and wakes this StatefulSet."
     )
 
     @field_validator("url")

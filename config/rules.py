@@ -20,6 +20,7 @@ from config.k8s_names import SYSTEM_POOL
 from config.memory import memory_problems
 from config.model_names import model_key
 from config.node_rules import driver_pin_problems, spot_zone_problems
+from config.scaling_rules import scale_to_zero_problems
 from config.stack import PoolSpec, StackConfig, TlsSpec
 
 SHARED_CORE = frozenset({"f1-micro", "g1-small"})
@@ -32,6 +33,7 @@ def check_stack(stack: StackConfig) -> None:
     problems = list(stack_problems(stack))
     for index, pool in enumerate(stack.pools):
         problems.extend(pool_problems(pool, index, gke=stack.is_gke))
+        problems.extend(scale_to_zero_problems(pool, index, gke=stack.is_gke))
     if problems:
         raise ConfigError("stack config", problems)
 

@@ -16,6 +16,7 @@ from config.external import ExternalSpec
 from config.gpu_catalog import gpu_info
 from config.model_map import Route
 from config.model_names import InvalidModelNameError, canonical_name
+from config.scaling import ScaleToZeroSpec
 
 PoolName = Annotated[
     str,
@@ -108,6 +109,9 @@ class OllamaSpec(CamelModel):
         default_factory=list,
         description="Host group ids Ollama joins, e.g. the render and video groups that own an AMD node's "
         "/dev/kfd and /dev/dri (getent group render video).",
+    )
+    scale_to_zero: ScaleToZeroSpec | None = Field(
+        default=None, description="The router sleeps the pool (0 replicas) when unused and wakes it on demand."
     )
 
     @field_validator("models")

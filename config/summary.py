@@ -59,6 +59,10 @@ def summarize(stack: StackConfig, title: str) -> str:
             f"           memory {effective_memory(pool)} per replica ({plan.runners} runner(s), "
             f"{plan.cache_mib} MiB prompt cache each; floor {plan.floor})"
         )
+        if (sleep := pool.ollama.scale_to_zero) is not None:
+            lines.append(
+                f"           scales to zero after {sleep.idle_after} idle; requests wait up to {sleep.wake_timeout}"
+            )
     model_map = derive_model_map(stack)
     lines += ["", "routes:"]
     for route in model_map.routes:

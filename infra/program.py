@@ -26,6 +26,7 @@ from infra.workloads.model_map_config_map import ModelMapConfigMap, ModelMapConf
 from infra.workloads.ollama_backend import OllamaBackend, OllamaBackendArgs
 from infra.workloads.router import Router, RouterArgs
 from infra.workloads.router_pod import allowed_hosts
+from infra.workloads.router_scaling import scaling_pools
 
 RouterNodes = tuple[dict[str, str], list[dict[str, str]]]
 
@@ -95,6 +96,8 @@ def build() -> None:
             apis=cluster.gke.apis if cluster.gke else [],
             allowed_hosts=allowed_hosts(stack.router, stack.cluster.namespace),
             external_pools=stack.external_pools,
+            scaling=scaling_pools(stack),
+            api_server=cluster.gke.cluster.endpoint if cluster.gke else None,
         ),
         k8s,
     )

@@ -5,6 +5,10 @@ would deploy (pointed at those simulators instead of in-cluster Services), the r
 process, and the official ``ollama`` and ``openai`` clients streaming through it. Which pool served each
 answer is read from the response's ``X-Fleet-Backend`` header, never from the map. The simulators need
 no GPU, so any valid stack can be demonstrated; ``make demo-serve`` keeps the same fleet up to try by hand.
+
+A pool with ``scaleToZero`` starts asleep: its simulator is the pods of a StatefulSet at 0 replicas in a
+Kubernetes API double (``kube_sim``), which the router reaches through a kubeconfig. The first request for
+its model wakes it, waits while it comes up, and the demo shows how long that took.
 """
 
 from __future__ import annotations
@@ -12,16 +16,22 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import httpx
 import ollama
 import openai
 
 from config.model_map import ModelMap
+from config.scaling import BackendScale
+from kube_sim import RunningKubeSim, running_kube_sim
 from scripts.local_fleet import load_stack, pointed_at, pool_line, running_router, running_sims
 
 TOKEN_RATE = 40.0
+WAKE_DELAY_S = 1.5
+"""How long a sleeping pool's simulated pods take to be ready: a GPU node, its driver and Ollama, compressed."""
 
 
 def _first_choice_model(model_map: ModelMap, pool: str) -> str | None:
@@ -73,6 +83,20 @@ def _stream_openai(router_url: str, model: str) -> None:
     client.close()
 
 
+def _wake(router_url: str, model: str, kube: RunningKubeSim, scale: BackendScale) -> None:
+    """Ask a sleeping pool's model: the router wakes the pool, holds the request, then streams the answer."""
+    target = kube.statefulset(scale.namespace, scale.statefulset)
+    print(f"\npool asleep    → StatefulSet {scale.statefulset} at {target.replicas} replicas (scaleToZero)")
+    started = time.monotonic()
+    _stream_ollama(router_url, model)
+    took = time.monotonic() - started
+    writes = [replicas for _, name, replicas in kube.state.scaled if name == scale.statefulset]
+    status = httpx.get(f"{router_url}/fleet/status", timeout=5).json()["scaling"]
+    state = next(item["state"] for item in status if item["statefulset"].endswith(f"/{scale.statefulset}"))
+    print(f"               woke in {took:.1f} s: scale calls {writes}, the request held until the pool answered;")
+    print(f"               now {state}, back to sleep after {scale.idle_after_s:g} s without requests")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo; exit code 0 when every answer came back through the router."""
     parser = argparse.ArgumentParser(prog="make demo", description=__doc__.splitlines()[0] if __doc__ else None)
@@ -82,14 +106,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not model_map.routes:
         raise SystemExit(f"{stack.path.name} routes no model: give a pool ollama.models to have something to show")
     print(f"Fleet of {stack.path.name}, one simulated Ollama per pool (no GPU needed):")
-    with running_sims(stack, token_rate=TOKEN_RATE, tokens=12) as urls, tempfile.TemporaryDirectory() as tmp:
+    scales = {backend.name: backend.scale for backend in model_map.backends}
+    with (
+        running_kube_sim() as kube,
+        running_sims(stack, token_rate=TOKEN_RATE, tokens=12, kube=kube, wake_delay_s=WAKE_DELAY_S) as urls,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         print("\n".join(pool_line(stack, name, url) for name, url in urls.items()))
-        with running_router(pointed_at(model_map, urls), Path(tmp)) as (router_url, _):
+        kubeconfig = kube.write_kubeconfig(Path(tmp) / "kubeconfig")
+        with running_router(pointed_at(model_map, urls, scale=True), Path(tmp), kubeconfig=kubeconfig) as (
+            router_url,
+            _,
+        ):
             print(f"router: {router_url}")
             for pool in stack.config.pools:
                 model = _first_choice_model(model_map, pool.name)
+                scale = scales.get(pool.name)
                 if model is None:
                     print(f"\n(pool {pool.name!r}: no model prefers it alone, so no answer here shows it)")
+                elif scale is not None:
+                    _wake(router_url, model, kube, scale)
                 elif pool.gpu is None:
                     _embed(router_url, model)
                 else:

@@ -25,7 +25,9 @@ from config.derive import derive_model_map
 from config.errors import ConfigError
 from config.loading import load_stack_file
 from config.model_map import Backend, ModelMap
+from config.scaling import activity_lease
 from config.stack import StackConfig
+from kube_sim import RunningKubeSim
 from ollama_sim import SimConfig, running_sim
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,11 +82,22 @@ def pool_line(stack: LocalStack, pool_name: str, url: str) -> str:
 
 
 @contextlib.contextmanager
-def running_sims(stack: LocalStack, *, token_rate: float, tokens: int, first_port: int = 0) -> Iterator[dict[str, str]]:
+def running_sims(
+    stack: LocalStack,
+    *,
+    token_rate: float,
+    tokens: int,
+    first_port: int = 0,
+    kube: RunningKubeSim | None = None,
+    wake_delay_s: float = 0.0,
+) -> Iterator[dict[str, str]]:
     """One simulated Ollama per pool, for the block; yields pool name → URL.
 
-    With ``first_port``, pool *i* listens on ``first_port + i`` when that port is free.
+    With ``first_port``, pool *i* listens on ``first_port + i`` when that port is free. With ``kube`` (a
+    Kubernetes API double), a pool that scales to zero is a StatefulSet there, asleep at 0 replicas with
+    its activity Lease, whose simulator starts ``wake_delay_s`` after something scales it up.
     """
+    scales = {backend.name: backend.scale for backend in stack.model_map.backends}
     with contextlib.ExitStack() as sims:
         urls: dict[str, str] = {}
         for index, pool in enumerate(stack.config.pools):
@@ -92,21 +105,33 @@ def running_sims(stack: LocalStack, *, token_rate: float, tokens: int, first_por
             config = SimConfig(
                 name=pool.name, models=tuple(pool.ollama.models), token_rate=token_rate, tokens=tokens, port=port
             )
-            urls[pool.name] = sims.enter_context(running_sim(config)).url
+            scale = scales.get(pool.name)
+            if kube is None or scale is None:
+                urls[pool.name] = sims.enter_context(running_sim(config)).url
+                continue
+            urls[pool.name] = kube.add_ollama_pool(
+                scale.namespace, scale.statefulset, config, wake_delay_s=wake_delay_s
+            ).url
+            kube.add_lease(scale.namespace, activity_lease(pool.name))
         yield urls
 
 
-def pointed_at(model_map: ModelMap, urls: dict[str, str]) -> ModelMap:
-    """The stack's model map with each backend at its simulator's URL."""
-    backends = [Backend(name=b.name, url=urls[b.name], max_in_flight=b.max_in_flight) for b in model_map.backends]
+def pointed_at(model_map: ModelMap, urls: dict[str, str], *, scale: bool = False) -> ModelMap:
+    """The stack's model map with each backend at its simulator's URL (keeping ``scale`` objects if asked)."""
+    backends = [
+        Backend(name=b.name, url=urls[b.name], max_in_flight=b.max_in_flight, scale=b.scale if scale else None)
+        for b in model_map.backends
+    ]
     return model_map.model_copy(update={"backends": backends})
 
 
 @contextlib.contextmanager
 def running_router(
-    model_map: ModelMap, workdir: Path, *, port: int = 0, api_key: str | None = None
+    model_map: ModelMap, workdir: Path, *, port: int = 0, api_key: str | None = None, kubeconfig: Path | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """The real router in its own process, serving ``model_map`` on 127.0.0.1; yields its URL and process.
+
+    With ``kubeconfig``, the router reaches its Kubernetes API through it (pools that scale to zero).
 
     Its model map and JSON log are written into ``workdir``; the log is shown if start-up fails. It is
     stopped (and waited for) when the block ends, however it ends.
@@ -121,6 +146,8 @@ def running_router(
         "FLEET_DRAIN_NOTICE_SECONDS": "0",
         "FLEET_DRAIN_SECONDS": "5",
     }
+    if kubeconfig is not None:
+        env["KUBECONFIG"] = str(kubeconfig)
     command = [sys.executable, "-m", "router", "--model-map", str(map_file), "--host", LOOPBACK, "--port", str(port)]
     with log.open("wb") as sink:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=sink)

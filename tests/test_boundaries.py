@@ -1,7 +1,8 @@
-"""The import directions: config <- infra, config <- router, config <- ollama_sim.
+"""The import directions: config <- infra, config <- router, config <- ollama_sim <- kube_sim.
 
 The router never imports Pulumi or infra; the simulated Ollama (``ollama_sim``) is a test double that imports
-``config`` at most, and the router and the simulator never import each other.
+``config`` at most, and the router and the simulator never import each other. The Kubernetes API double
+(``kube_sim``) imports ``config`` and ``ollama_sim`` at most, and the router never imports it.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ FORBIDDEN = {
     "config": {"pulumi", "pulumi_gcp", "pulumi_kubernetes", "pulumi_docker_build", "pulumi_random"}
     | {"starlette", "httpx", "uvicorn", "infra", "router"},
     "router": {"pulumi", "pulumi_gcp", "pulumi_kubernetes", "pulumi_docker_build", "pulumi_random", "infra"},
-    "infra": {"router", "starlette", "uvicorn", "ollama_sim"},
+    "infra": {"router", "starlette", "uvicorn", "ollama_sim", "kube_sim"},
+    "kube_sim": {"pulumi", "pulumi_gcp", "pulumi_kubernetes", "pulumi_docker_build", "pulumi_random"}
+    | {"infra", "router", "lightkube"},
 }
-FORBIDDEN["router"] |= {"ollama_sim"}
-FIRST_PARTY = {"config", "infra", "router", "ollama_sim", "bench", "scripts", "tests", "tools"}
+FORBIDDEN["router"] |= {"ollama_sim", "kube_sim"}
+FORBIDDEN["ollama_sim"] = {"kube_sim"}
+FIRST_PARTY = {"config", "infra", "router", "ollama_sim", "kube_sim", "bench", "scripts", "tests", "tools"}
 SIM_THIRD_PARTY = {"httptools", "uvloop"}
 
 
@@ -60,6 +64,18 @@ def test_the_simulator_imports_config_at_most() -> None:
         for path in files
         for name in _imports(path)
         if name not in allowed and (name in FIRST_PARTY or name not in sys.stdlib_module_names)
+    }
+    assert not offenders, sorted(offenders)
+
+
+def test_the_kubernetes_double_imports_config_and_the_simulator_at_most() -> None:
+    files = sorted((ROOT / "kube_sim").rglob("*.py"))
+    assert files, "kube_sim/ has no modules"
+    offenders = {
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in files
+        for name in _imports(path) & FIRST_PARTY
+        if name not in {"config", "ollama_sim", "kube_sim"}
     }
     assert not offenders, sorted(offenders)
 

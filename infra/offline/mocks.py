@@ -46,6 +46,8 @@ class Registered:
     provider: str = ""
     dependencies: tuple[str, ...] = ()
     """URNs of the resources it explicitly waits for (``depends_on``, its own and inherited ones)."""
+    ignore_changes: list[str] = field(default_factory=list)
+    """Input paths ``pulumi up`` leaves to someone else (the ``ignore_changes`` resource option)."""
 
 
 @dataclass(slots=True)
@@ -124,6 +126,7 @@ class FleetMocks(pulumi.runtime.Mocks):
                     parent=getattr(self.context, "parent", ""),
                     provider=args.provider or "",
                     dependencies=tuple(getattr(self.context, "dependencies", ())),
+                    ignore_changes=list(getattr(self.context, "ignore_changes", [])),
                 )
             )
         return f"{args.name}-id", _outputs(args.typ, args.name, dict(args.inputs))
@@ -157,6 +160,7 @@ class RecordingMonitor(MockMonitor):
         context.urn = self.make_urn(request.parent, request.type, request.name)
         context.parent = request.parent
         context.dependencies = list(request.dependencies)
+        context.ignore_changes = list(request.ignoreChanges)
         return super().RegisterResource(request)  # type: ignore[no-untyped-call]  # the SDK's monitor is untyped
 
 

@@ -7,6 +7,7 @@ from collections import Counter
 from config.derive import derive_model_map
 from config.external import ExternalSpec
 from config.gpu_catalog import gpu_info
+from config.k8s_names import ollama_statefulset
 from config.memory import effective_memory, memory_plan
 from config.node_generation import gke_node_pool_name
 from config.stack import GkeClusterSpec, PoolSpec, StackConfig
@@ -176,6 +177,25 @@ def _external_network(stack: StackConfig) -> list[str]:
     return lines
 
 
+def _scale_to_zero(stack: StackConfig, run: Run) -> list[str]:
+    """Which pools the router sleeps, and the fields ``pulumi up`` leaves to it (read from what was registered)."""
+    pools = [pool for pool in stack.pools if pool.ollama.scale_to_zero is not None]
+    if not pools:
+        return []
+    lines = ["## Scale to zero", ""]
+    for pool in pools:
+        spec = pool.ollama.scale_to_zero
+        assert spec is not None
+        lines.append(
+            f"- {pool.name}: the router scales `{ollama_statefulset(pool.name)}` to 0 after {spec.idle_after} "
+            f"without requests and back to {pool.ollama.replicas} on demand (requests wait up to {spec.wake_timeout})"
+        )
+    lines += [
+        f"- Pulumi ignores `{', '.join(r.ignore_changes)}` of `{r.name}`" for r in run.resources if r.ignore_changes
+    ]
+    return [*lines, ""]
+
+
 def summary_markdown(stack: StackConfig, run: Run, name: str) -> str:
     """The plan's one-page summary."""
     counts = Counter(r.type for r in run.resources)
@@ -198,6 +218,7 @@ def summary_markdown(stack: StackConfig, run: Run, name: str) -> str:
         "",
         *_router(stack, run),
         "",
+        *_scale_to_zero(stack, run),
         f"## Resources ({len(run.resources)})",
         "",
         *resources,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from config.k8s_names import OLLAMA_PORT, POOL_LABEL, ollama_headless_service, ollama_service
+from config.k8s_names import OLLAMA_PORT, POOL_LABEL, ollama_headless_service, ollama_service, ollama_statefulset
 from config.stack import PoolSpec
 from infra.drivers.check import CHECK_IMAGE
 from infra.k8s import network_policy
@@ -46,6 +46,11 @@ class OllamaBackendArgs:
     """The driver gate's shell image; on GKE, pulled through the Docker Hub mirror like the pool's Ollama."""
 
 
+def replicas_owned_elsewhere(pool: PoolSpec) -> list[str] | None:
+    """A pool that scales to zero: the router owns ``spec.replicas``, so ``pulumi up`` neither wakes nor sleeps it."""
+    return ["spec.replicas"] if pool.ollama.scale_to_zero is not None else None
+
+
 class OllamaBackend(pulumi.ComponentResource):
     """The pool's StatefulSet and its two Services.
 
@@ -70,7 +75,9 @@ class OllamaBackend(pulumi.ComponentResource):
         skips = checkov_skips({"CKV_K8S_11": NO_CPU_LIMIT, **image_skips(pod_images), **pull_skips(pod_images)})
         self.stateful_set = k8s.apps.v1.StatefulSet(
             f"{name}-statefulset",
-            metadata=meta(f"ollama-{pool.name}", args.namespace, labels, {**slow_workload_annotations(), **skips}),
+            metadata=meta(
+                ollama_statefulset(pool.name), args.namespace, labels, {**slow_workload_annotations(), **skips}
+            ),
             spec=k8s.apps.v1.StatefulSetSpecArgs(
                 replicas=pool.ollama.replicas,
                 service_name=ollama_headless_service(pool.name),
@@ -86,7 +93,7 @@ class OllamaBackend(pulumi.ComponentResource):
                 ),
                 volume_claim_templates=claim_templates(pool),
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=replicas_owned_elsewhere(pool)),
         )
         self._disruption_budget(name, args, labels, selector)
         self._network_policy(name, args, labels)

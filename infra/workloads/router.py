@@ -38,6 +38,7 @@ from infra.k8s.helpers import (
 from infra.k8s.images import BUILT_IMAGE_SKIPS, pull_policy, pull_skips
 from infra.workloads import router_tls, router_upstream
 from infra.workloads.router_pod import ADMIN_KEYS, API_KEYS, PORT_NAME, RouterPodArgs, pod_template
+from infra.workloads.router_scaling import TOKEN_MOUNTED, RouterScalingArgs, router_scaling
 
 INTERNAL_LB = "networking.gke.io/load-balancer-type"
 KEYS_IN_ENV = "the router reads its keys from FLEET_API_KEYS and FLEET_ADMIN_KEYS, referenced from a Secret"
@@ -70,6 +71,8 @@ class RouterArgs:
     apis: Sequence[pulumi.Resource] = field(default_factory=list)
     allowed_hosts: str | None = None
     external_pools: Sequence[PoolSpec] = ()
+    scaling: Sequence[PoolSpec] = ()
+    api_server: pulumi.Input[str] | None = None
 
 
 def _keys(keys: SecretKeys | None, path: str) -> str | None:
@@ -108,6 +111,8 @@ class Router(pulumi.ComponentResource):
         secret, secret_keys, self.api_key = self._secret(name, args, labels)
         secret_name = secret.metadata.apply(lambda m: str(m.name)) if secret else None
         upstream = router_upstream.upstream_secret(name, args.external_pools, args.namespace, labels, self)
+        access = RouterScalingArgs(args.scaling, args.namespace, labels, args.api_server)
+        scaling = router_scaling(f"{name}-scaling", access, self)
         pod = RouterPodArgs(
             image=image,
             config_map=args.config_map,
@@ -119,6 +124,7 @@ class Router(pulumi.ComponentResource):
             kubernetes_version=args.kubernetes_version,
             pull_policy=pull_policy(args.router.image) if args.router.image else "IfNotPresent",  # by digest
             allowed_hosts=args.allowed_hosts,
+            service_account=scaling.service_account_name if scaling else None,
         )
         annotations: dict[str, pulumi.Input[str]] = {MODEL_MAP_VERSION: args.model_map_version}
         if secret is not None:
@@ -126,6 +132,7 @@ class Router(pulumi.ComponentResource):
         skips = {"CKV_K8S_35": KEYS_IN_ENV} if secret_keys else {}
         skips |= image_skips([args.router.image]) if args.router.image else {}
         skips |= pull_skips([args.router.image]) if args.router.image else BUILT_IMAGE_SKIPS
+        skips |= {"CKV_K8S_38": TOKEN_MOUNTED} if scaling else {}
         deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
             metadata=meta(ROUTER_APP, args.namespace, labels, checkov_skips(skips) or None),

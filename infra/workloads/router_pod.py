@@ -70,6 +70,8 @@ class RouterPodArgs:
     allowed_hosts: str | None = None
     upstream_secret: pulumi.Input[str] | None = None
     """The Secret of the external pools' tokens and CA bundles, mounted at UPSTREAM_DIR (None: no such pool)."""
+    service_account: pulumi.Input[str] | None = None
+    """Set when some pool scales to zero: the account whose token lets the router scale them."""
 
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
@@ -169,7 +171,8 @@ def pod_template(
             topology_spread_constraints=_spread(selector),
             termination_grace_period_seconds=GRACE_SECONDS,
             enable_service_links=False,
-            automount_service_account_token=False,
+            service_account_name=args.service_account,
+            automount_service_account_token=args.service_account is not None,
             security_context=k8s.core.v1.PodSecurityContextArgs(
                 run_as_non_root=True, seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault")
             ),

@@ -66,6 +66,7 @@ class Backend:
         self.max_in_flight = spec.max_in_flight
         self.num_parallel = spec.num_parallel
         self.timings = Timings()
+        self.scale = spec.scale
         self.hostname = parts.hostname or ""
         self.port = parts.port or SCHEMES[parts.scheme]
         self.host_header = parts.netloc.encode("ascii")
@@ -82,6 +83,8 @@ class Backend:
         self._policy = policy or CircuitPolicy()
         self.replicas: list[Replica] = [self._replica(self.hostname)]
         self.in_flight = 0
+        self.taken = 0
+        """Slots taken since start: a change means the backend was used (scale to zero reads it as activity)."""
         self.waiters: deque[asyncio.Future[None]] = deque()
         self._turn = 0
 
@@ -112,6 +115,7 @@ class Backend:
         if self.waiters or not self.has_room():
             return False
         self.in_flight += 1
+        self.taken += 1
         return True
 
     def release(self) -> None:
@@ -126,6 +130,7 @@ class Backend:
             waiter = waiters.popleft()
             if not waiter.done():
                 self.in_flight += 1
+                self.taken += 1
                 waiter.set_result(None)
 
     # -- replicas --------------------------------------------------------------------------------
@@ -236,6 +241,7 @@ class BackendRegistry:
             if existing is not None and _identity(existing.spec) == _identity(spec):
                 existing.max_in_flight = spec.max_in_flight
                 existing.num_parallel = spec.num_parallel
+                existing.scale = spec.scale
                 existing.wake()
                 current[spec.name] = existing
             else:

@@ -143,8 +143,17 @@ async def forward(
     *,
     options: Sequence[Choice],
 ) -> None:
-    """Send ``outgoing`` to the best of ``options`` that answers and deliver the outcome to the client."""
-    await deliver(ctx, state, receive, send, lambda: state.balancer.first_answer(outgoing, options))
+    """Send ``outgoing`` to the best of ``options`` that answers and deliver the outcome to the client.
+
+    Options that sleep (scale to zero) are left out, or woken first when nothing else can serve: the wait
+    happens inside ``deliver``, so a client that leaves meanwhile is noticed there.
+    """
+
+    async def obtain() -> Outcome:
+        ready = await state.scaler.ready(options) if state.scaler.pools else options
+        return await state.balancer.first_answer(outgoing, ready)
+
+    await deliver(ctx, state, receive, send, obtain)
 
 
 def client_gone(ctx: RequestContext, state: Fleet) -> None:

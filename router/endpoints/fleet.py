@@ -7,6 +7,7 @@ from typing import Protocol
 from router.balancing.attempts import Balancer
 from router.balancing.backends import Backend, BackendRegistry
 from router.balancing.routing_table import RoutingTable
+from router.balancing.scaler import Scaler
 from router.endpoints.cache import ListingCache
 from router.telemetry.metrics import Metrics
 from router.upstream import Timeouts
@@ -37,6 +38,10 @@ class Fleet(Protocol):
     @property
     def balancer(self) -> Balancer:
         """Retries and fallback before the first byte."""
+
+    @property
+    def scaler(self) -> Scaler:
+        """Pools that scale to zero: which candidates may serve now, and waking the others."""
 
     @property
     def timeouts(self) -> Timeouts:

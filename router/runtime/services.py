@@ -30,6 +30,7 @@ class Services:
         self.state = state
         settings = state.settings
         self.resolver = ReplicaResolver(state.backends, settings.connect_timeout, settings.resolve_interval, resolve)
+        state.scaler.refresh = self.resolver.refresh
         self.watcher = MapWatcher(state, self.resolver)
         self.inventory = Inventory(state.backends, lambda: state.table, state.listing_timeouts)
         self.tasks: list[asyncio.Task[None]] = []
@@ -50,6 +51,7 @@ class Services:
         self._spawn(self.resolver.run(), "fleet-resolver")
         if settings.reload_interval > 0:
             self._spawn(self.watcher.run(), "fleet-map-watcher")
+        self._spawn(self.state.scaler.run(), "fleet-scale-to-zero")
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         self.tasks.append(asyncio.get_running_loop().create_task(work, name=name))
@@ -60,3 +62,4 @@ class Services:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.state.scaler.aclose()

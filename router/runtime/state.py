@@ -22,6 +22,7 @@ from router.balancing.backends import Backend, BackendRegistry
 from router.balancing.circuit import CircuitPolicy
 from router.balancing.placement import Planner, Policy
 from router.balancing.routing_table import RoutingTable
+from router.balancing.scaler import Scaler
 from router.edge.access import KeyChecker
 from router.edge.cors import CorsPolicy
 from router.edge.hosts import HostPolicy
@@ -58,6 +59,7 @@ class FleetState:
         self.draining = False
         self.table = RoutingTable(model_map)
         self.backends.sync(list(model_map.backends))
+        self.scaler = Scaler(self.backends, self.metrics.scale, self.probe_timeouts)
         self.map_loaded_at = time.time()
         self.reload_error: dict[str, object] | None = None
 
@@ -98,4 +100,5 @@ class FleetState:
             "draining": self.draining,
             "in_flight": self.metrics.in_flight,
             "backends": [backend.status() for backend in self.backends.by_name.values()],
+            "scaling": self.scaler.status(),
         }

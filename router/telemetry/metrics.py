@@ -8,45 +8,16 @@ map's names. No client-supplied string ever becomes a label.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import NamedTuple
 
+from router.telemetry.histogram import Histogram, label
+from router.telemetry.scale_metrics import ScaleMetrics
+
 TTFB_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 STREAM_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
-
-
-class Histogram:
-    """A cumulative histogram with fixed upper bounds."""
-
-    __slots__ = ("bounds", "counts", "sum")
-
-    def __init__(self, bounds: tuple[float, ...]) -> None:
-        self.bounds = bounds
-        self.counts = [0] * (len(bounds) + 1)
-        self.sum = 0.0
-
-    def observe(self, value: float) -> None:
-        """Count one observation."""
-        self.counts[bisect_left(self.bounds, value)] += 1
-        self.sum += value
-
-    def render(self, name: str, labels: str) -> Iterable[str]:
-        """The ``_bucket``, ``_sum`` and ``_count`` lines."""
-        running = 0
-        for bound, count in zip(self.bounds, self.counts, strict=False):
-            running += count
-            yield f'{name}_bucket{{{labels},le="{bound:g}"}} {running}'
-        running += self.counts[-1]
-        yield f'{name}_bucket{{{labels},le="+Inf"}} {running}'
-        yield f"{name}_sum{{{labels}}} {self.sum:.6f}"
-        yield f"{name}_count{{{labels}}} {running}"
-
-
-def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 CIRCUIT_STATES = ("closed", "half-open", "open")
@@ -68,6 +39,8 @@ class Reason(StrEnum):
     CIRCUIT_OPEN = "circuit_open"
     OVERLOADED = "overloaded"
     MODEL_NOT_FOUND = "model_not_found"
+    WAKING = "waking"
+    SCALE_API = "scale_api"
 
 
 class BackendGauges(NamedTuple):
@@ -93,7 +66,7 @@ def backend_lines(backends: Sequence[BackendGauges]) -> list[str]:
     for name, help_text, field in gauges:
         out += [f"# HELP fleet_backend_{name} {help_text}", f"# TYPE fleet_backend_{name} gauge"]
         for backend in sorted(backends):
-            out.append(f'fleet_backend_{name}{{backend="{_label(backend.name)}"}} {int(getattr(backend, field))}')
+            out.append(f'fleet_backend_{name}{{backend="{label(backend.name)}"}} {int(getattr(backend, field))}')
     out += [
         "# HELP fleet_backend_circuit Circuit state of each backend: 1 for its current state.",
         "# TYPE fleet_backend_circuit gauge",
@@ -101,7 +74,7 @@ def backend_lines(backends: Sequence[BackendGauges]) -> list[str]:
     for backend in sorted(backends):
         for state in CIRCUIT_STATES:
             value = int(backend.circuit == state)
-            out.append(f'fleet_backend_circuit{{backend="{_label(backend.name)}",state="{state}"}} {value}')
+            out.append(f'fleet_backend_circuit{{backend="{label(backend.name)}",state="{state}"}} {value}')
     return out
 
 
@@ -118,6 +91,7 @@ class Metrics:
         self.retries: defaultdict[tuple[str, str], int] = defaultdict(int)
         self.reloads: defaultdict[str, int] = defaultdict(int)
         self.placements: defaultdict[tuple[str, str, str], int] = defaultdict(int)
+        self.scale = ScaleMetrics()
 
     def request_done(self, endpoint: str, method: str, status: int) -> None:
         """Count a finished request."""
@@ -167,7 +141,7 @@ class Metrics:
             "# TYPE fleet_retries_total counter",
         ]
         for (backend, reason), count in sorted(self.retries.items()):
-            out.append(f'fleet_retries_total{{backend="{_label(backend)}",reason="{reason}"}} {count}')
+            out.append(f'fleet_retries_total{{backend="{label(backend)}",reason="{reason}"}} {count}')
         out += ["# HELP fleet_in_flight Requests being served now.", "# TYPE fleet_in_flight gauge"]
         out.append(f"fleet_in_flight {self.in_flight}")
         out += ["# HELP fleet_draining 1 while the router drains before exiting.", "# TYPE fleet_draining gauge"]
@@ -181,12 +155,13 @@ class Metrics:
         out += backend_lines(backends)
         out += self._placements()
         out += self._histograms()
+        out += self.scale.render()
         out += [
             "# HELP fleet_streamed_lines_total Response lines relayed, by model and backend.",
             "# TYPE fleet_streamed_lines_total counter",
         ]
         for (model, backend), count in sorted(self.lines.items()):
-            out.append(f'fleet_streamed_lines_total{{model="{_label(model)}",backend="{_label(backend)}"}} {count}')
+            out.append(f'fleet_streamed_lines_total{{model="{label(model)}",backend="{label(backend)}"}} {count}')
         return "\n".join(out) + "\n"
 
     def _placements(self) -> list[str]:
@@ -198,7 +173,7 @@ class Metrics:
             out += [f"# HELP {name} {help_text}", f"# TYPE {name} counter"]
             for (kind, model, backend), count in sorted(self.placements.items()):
                 if kind == start:
-                    out.append(f'{name}{{model="{_label(model)}",backend="{_label(backend)}"}} {count}')
+                    out.append(f'{name}{{model="{label(model)}",backend="{label(backend)}"}} {count}')
         return out
 
     def _histograms(self) -> list[str]:
@@ -207,11 +182,11 @@ class Metrics:
             "# TYPE fleet_time_to_first_byte_seconds histogram",
         ]
         for name, histogram in sorted(self.ttfb.items()):
-            out.extend(histogram.render("fleet_time_to_first_byte_seconds", f'backend="{_label(name)}"'))
+            out.extend(histogram.render("fleet_time_to_first_byte_seconds", f'backend="{label(name)}"'))
         out += [
             "# HELP fleet_stream_duration_seconds Time from a backend's first byte to the end of its answer.",
             "# TYPE fleet_stream_duration_seconds histogram",
         ]
         for name, histogram in sorted(self.stream.items()):
-            out.extend(histogram.render("fleet_stream_duration_seconds", f'backend="{_label(name)}"'))
+            out.extend(histogram.render("fleet_stream_duration_seconds", f'backend="{label(name)}"'))
         return out

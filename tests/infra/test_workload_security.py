@@ -93,12 +93,13 @@ def test_each_container_runs_as_its_row_says(
     row: tuple[str, str, str, str, Profile], dev: tuple[StackConfig, Run], home: tuple[StackConfig, Run]
 ) -> None:
     stack, namespace, workload, container, profile = row
-    run = (dev if stack == "dev" else home)[1]
+    config, run = dev if stack == "dev" else home
     found = _workloads(run)[workload]
     assert found["metadata"]["namespace"] == namespace
     spec = pod_spec(found)
     security = containers(spec)[container].get("securityContext", {})
-    assert spec["automountServiceAccountToken"] is False, "no pod of the stack talks to the Kubernetes API"
+    talks_to_api = workload == "ollama-fleet-router" and any(p.ollama.scale_to_zero for p in config.pools)
+    assert spec["automountServiceAccountToken"] is talks_to_api, "only a router that scales pools has a token"
     assert bool(spec.get("hostNetwork")) is profile.host_network
     assert bool(spec.get("hostPID")) is profile.host_pid
     assert not spec.get("hostIPC")

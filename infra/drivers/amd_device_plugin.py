@@ -16,34 +16,14 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.k8s import network_policy
-from infra.k8s.helpers import (
-    app_labels,
-    checkov_skips,
-    image_skips,
-    meta,
-    mount,
-    pod_security,
-    required_affinity,
-    resources,
-    restricted_security,
-    selector_labels,
-    toleration,
-)
+from infra.drivers.plugin_daemon import PLUGIN_DIR, PLUGIN_VOLUME, PluginSpec, plugin_daemon_set
+from infra.k8s.helpers import mount, resources, restricted_security
+from infra.k8s.images import pull_policy
 from infra.k8s.placement import PoolPlacement
 
 IMAGE = "docker.io/rocm/k8s-device-plugin:1.31.0.9"
 """The tag ROCm/k8s-device-plugin's Helm chart (helm/amd-gpu/values.yaml) deploys."""
-NAMESPACE = "kube-system"
-PLUGIN_DIR = "/var/lib/kubelet/device-plugins"
 SYS_DIR = "/sys"
-ROOT_NEEDED = "the plugin creates its socket in the root-owned kubelet device-plugins directory"
-SKIPS = {
-    "CKV_K8S_8": "the plugin has no health endpoint and kubelet notices when its socket goes away",
-    "CKV_K8S_9": "the plugin has no health endpoint and kubelet notices when its socket goes away",
-    "CKV_K8S_23": ROOT_NEEDED,
-    "CKV_K8S_40": ROOT_NEEDED,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,52 +40,17 @@ class AmdDevicePlugin(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AmdDevicePluginArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ollama-fleet:infra:AmdDevicePlugin", name, None, opts)
-        labels = app_labels("amdgpu-device-plugin", "device-plugin")
-        terms = [[(key, "In", [value]) for key, value in sorted(p.node_selector.items())] for p in args.placements]
-        taints = sorted({p.taint for p in args.placements if p.taint}, key=lambda t: (t.key, t.value, t.effect))
-        tolerations = [k8s.core.v1.TolerationArgs(key="CriticalAddonsOnly", operator="Exists")]
-        tolerations += [toleration(t.key, t.value, t.effect) for t in taints]
-        annotations = checkov_skips({**SKIPS, **image_skips([IMAGE])})
-        network_policy.isolate_policy(f"{name}-isolated", NAMESPACE, labels, pulumi.ResourceOptions(parent=self))
-        self.daemon_set = k8s.apps.v1.DaemonSet(
-            f"{name}-ds",
-            metadata=meta("amdgpu-device-plugin", NAMESPACE, labels, annotations),
-            spec=k8s.apps.v1.DaemonSetSpecArgs(
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector_labels(labels)),
-                update_strategy=k8s.apps.v1.DaemonSetUpdateStrategyArgs(type="RollingUpdate"),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        priority_class_name="system-node-critical",
-                        automount_service_account_token=False,
-                        security_context=pod_security(),
-                        affinity=required_affinity(*terms),
-                        tolerations=tolerations,
-                        containers=[self._container()],
-                        volumes=[
-                            k8s.core.v1.VolumeArgs(
-                                name="device-plugins",
-                                host_path=k8s.core.v1.HostPathVolumeSourceArgs(path=PLUGIN_DIR, type="Directory"),
-                            ),
-                            k8s.core.v1.VolumeArgs(
-                                name="sys",
-                                host_path=k8s.core.v1.HostPathVolumeSourceArgs(path=SYS_DIR, type="Directory"),
-                            ),
-                        ],
-                    ),
-                ),
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.register_outputs({"daemonSet": self.daemon_set.metadata.apply(lambda m: m.name)})
-
-    @staticmethod
-    def _container() -> k8s.core.v1.ContainerArgs:
-        return k8s.core.v1.ContainerArgs(
+        container = k8s.core.v1.ContainerArgs(
             name="amdgpu-device-plugin",
             image=IMAGE,
-            image_pull_policy="Always",
+            image_pull_policy=pull_policy(IMAGE),
             security_context=restricted_security(read_only_root=True),
             resources=resources("10m", "32Mi", cpu_limit="100m", memory_limit="128Mi"),
-            volume_mounts=[mount("device-plugins", PLUGIN_DIR), mount("sys", SYS_DIR, read_only=True)],
+            volume_mounts=[mount(PLUGIN_VOLUME, PLUGIN_DIR), mount("sys", SYS_DIR, read_only=True)],
         )
+        sys_dir = k8s.core.v1.VolumeArgs(
+            name="sys", host_path=k8s.core.v1.HostPathVolumeSourceArgs(path=SYS_DIR, type="Directory")
+        )
+        spec = PluginSpec("amdgpu-device-plugin", IMAGE, container, extra_volumes=[sys_dir])
+        self.daemon_set = plugin_daemon_set(name, spec, args.placements, self)
+        self.register_outputs({"daemonSet": self.daemon_set.metadata.apply(lambda m: m.name)})

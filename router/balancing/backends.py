@@ -24,6 +24,7 @@ from router.balancing.replicas import Health, Replica
 from router.balancing.residency import Timings
 from router.telemetry.metrics import BackendGauges
 from router.upstream import ConnectionPool, Upstream
+from router.upstream.headers import request_head
 
 SCHEMES = {"http": 80, "https": 443}
 """URL schemes the upstream client speaks, with their default ports."""
@@ -103,6 +104,19 @@ class Backend:
         """The ``Authorization`` value this backend is sent (its token file's), or None."""
         upstream = self.upstream
         return upstream.authorization if upstream is not None else None
+
+    def json_request(self, path: bytes, request_id: bytes) -> bytes:
+        """The head of a request the router itself makes (probes, polls, listings): ``GET path`` for JSON, with
+        this backend's Host and, for a server outside the cluster, its token."""
+        return request_head(
+            "GET",
+            path,
+            self.host_header,
+            [(b"accept", b"application/json")],
+            request_id=request_id,
+            content_length=0,
+            authorization=self.authorization,
+        )
 
     # -- slots -----------------------------------------------------------------------------------
 

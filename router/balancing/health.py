@@ -19,7 +19,6 @@ import time
 from router.balancing.backends import Backend, BackendRegistry
 from router.balancing.replicas import Replica
 from router.upstream import Timeouts, UpstreamError, exchange
-from router.upstream.headers import request_head
 
 logger = logging.getLogger("router.health")
 
@@ -35,15 +34,7 @@ def _clock() -> str:
 
 async def probe(backend: Backend, replica: Replica, timeouts: Timeouts) -> bool:
     """Ask one replica for ``/api/version``; records the outcome on it and returns whether it answered 200."""
-    head = request_head(
-        "GET",
-        PROBE_PATH,
-        backend.host_header,
-        [(b"accept", b"application/json")],
-        request_id=b"fleet-probe",
-        content_length=0,
-        authorization=backend.authorization,
-    )
+    head = backend.json_request(PROBE_PATH, b"fleet-probe")
     timeout = timeouts.first_byte
     try:
         async with asyncio.timeout(timeout):

@@ -23,7 +23,6 @@ from config.model_names import InvalidModelNameError, model_key
 from router.balancing.backends import Backend, BackendRegistry
 from router.balancing.routing_table import RoutingTable
 from router.upstream import Timeouts, UpstreamError, exchange
-from router.upstream.headers import request_head
 
 logger = logging.getLogger("router.inventory")
 
@@ -57,15 +56,7 @@ def _held(document: Any) -> set[str]:
 async def fetch_tags(backend: Backend, timeouts: Timeouts) -> set[str]:
     """The models ``backend`` holds now; raises UpstreamError, TimeoutError or ValueError."""
     replica = backend.replicas[0]
-    head = request_head(
-        "GET",
-        b"/api/tags",
-        backend.host_header,
-        [(b"accept", b"application/json")],
-        request_id=b"fleet-inventory",
-        content_length=0,
-        authorization=backend.authorization,
-    )
+    head = backend.json_request(b"/api/tags", b"fleet-inventory")
     async with asyncio.timeout(timeouts.first_byte):
         upstream = await exchange(replica.pool, head, timeouts)
         try:

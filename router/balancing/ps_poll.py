@@ -22,7 +22,6 @@ from config.model_names import InvalidModelNameError, model_key
 from router.balancing.backends import Backend, BackendRegistry
 from router.balancing.replicas import Replica
 from router.upstream import Timeouts, UpstreamError, exchange
-from router.upstream.headers import request_head
 
 logger = logging.getLogger("router.residency")
 
@@ -58,14 +57,7 @@ def resident_models(body: bytes) -> list[str] | None:
 
 async def poll(backend: Backend, replica: Replica, timeouts: Timeouts) -> bool:
     """Ask one replica which models it holds and record the answer; returns whether it answered usefully."""
-    head = request_head(
-        "GET",
-        PS_PATH,
-        backend.host_header,
-        [(b"accept", b"application/json")],
-        request_id=b"fleet-ps",
-        content_length=0,
-    )
+    head = backend.json_request(PS_PATH, b"fleet-ps")
     asked = time.monotonic()
     try:
         async with asyncio.timeout(timeouts.first_byte):

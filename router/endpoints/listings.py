@@ -20,7 +20,6 @@ from router.balancing.backends import Backend
 from router.endpoints.fleet import Fleet
 from router.endpoints.merge import lowest_version, merge_models, models_of, openai_models
 from router.upstream import UpstreamError, exchange
-from router.upstream.headers import request_head
 
 logger = logging.getLogger("router.listings")
 
@@ -34,15 +33,7 @@ async def fetch_json(state: Fleet, backend: Backend, path: bytes) -> Any | None:
     if not replicas:
         return None
     replica = replicas[0]
-    head = request_head(
-        "GET",
-        path,
-        backend.host_header,
-        [(b"accept", b"application/json")],
-        request_id=b"fleet-listing",
-        content_length=0,
-        authorization=backend.authorization,
-    )
+    head = backend.json_request(path, b"fleet-listing")
     try:
         async with asyncio.timeout(state.listing_timeout):
             upstream = await exchange(replica.pool, head, state.listing_timeouts)

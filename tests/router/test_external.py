@@ -176,3 +176,19 @@ def test_a_rig_the_router_cannot_verify_is_routed_around(
         assert "certificate verify failed" in str(home.replicas[0].last_error)
         assert "authorization" not in t4.observed.requests[-1].headers, "the rig's token is for the rig only"
     assert rig.observed.requests == []
+
+
+def test_the_routers_own_probes_and_polls_carry_the_rigs_token(
+    rig: RunningSim, authorities: tuple[Authority, Authority], token_file: Path
+) -> None:
+    """Health probes, residency polls and model checks are requests too: a rig behind a token-checking proxy
+    must get its token on each, or it looks down and holds nothing."""
+    rig.observed.clear()
+    document = _document(_local(rig), authorities[0].certificate, token_file, ["llama3.2:3b"])
+    with running_router(document, probe_interval=0.05, ps_interval=0.05) as router:
+        wanted = {"/api/version", "/api/ps", "/api/tags"}
+        assert eventually(lambda: wanted <= set(rig.observed.paths()))
+        backend = router.state.backends.by_name["home"]
+        assert eventually(lambda: backend.status()["answers"] is True)
+    sent = [request for request in rig.observed.requests if request.path in wanted]
+    assert all(request.headers["authorization"] == f"Bearer {RIG_TOKEN}" for request in sent)

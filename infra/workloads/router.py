@@ -107,16 +107,24 @@ class Router(pulumi.ComponentResource):
         super().__init__("ollama-fleet:infra:Router", name, None, opts)
         labels = app_labels(ROUTER_APP, "router")
         selector = selector_labels(labels)
-        image = router_image(name, args.router.image, args.site, args.apis, self)
-        secret, secret_keys, self.api_key = self._secret(name, args, labels)
-        secret_name = secret.metadata.apply(lambda m: str(m.name)) if secret else None
+        deployment, self.api_key = self._deployment(name, args, labels, selector)
+        self._autoscaling(name, args, labels, selector, deployment)
+        self._network_policy(name, args, labels)
+        self.url, self.address, self.node_port = self._front(name, args, labels, selector)
+        self.register_outputs({"url": self.url, "nodePort": self.node_port, "address": self.address})
+
+    def _deployment(
+        self, name: str, args: RouterArgs, labels: dict[str, str], selector: dict[str, str]
+    ) -> tuple[k8s.apps.v1.Deployment, pulumi.Output[str] | None]:
+        """The router's pods with what they mount and may do; also the generated API key, if one is."""
+        secret, secret_keys, api_key = self._secret(name, args, labels)
         upstream = router_upstream.upstream_secret(name, args.external_pools, args.namespace, labels, self)
         access = RouterScalingArgs(args.scaling, args.namespace, labels, args.api_server)
         scaling = router_scaling(f"{name}-scaling", access, self)
         pod = RouterPodArgs(
-            image=image,
+            image=router_image(name, args.router.image, args.site, args.apis, self),
             config_map=args.config_map,
-            keys_secret=secret_name,
+            keys_secret=secret.metadata.apply(lambda m: str(m.name)) if secret else None,
             secret_keys=secret_keys,
             upstream_secret=upstream.metadata.apply(lambda m: str(m.name)) if upstream else None,
             node_selector=args.node_selector,
@@ -146,23 +154,24 @@ class Router(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, custom_timeouts=pulumi.CustomTimeouts(create="15m", update="15m")),
         )
-        self._autoscaling(name, args, labels, selector, deployment)
-        self._network_policy(name, args, labels)
+        return deployment, api_key
+
+    def _front(
+        self, name: str, args: RouterArgs, labels: dict[str, str], selector: dict[str, str]
+    ) -> tuple[pulumi.Output[str | None], pulumi.Output[str] | None, pulumi.Output[int | None]]:
+        """The Service, and with ``router.tls`` the HTTPS entry in front of it: the URL, address and node port."""
         tls = args.router.tls
         backend = router_tls.backend_config(
             name, tls, args.namespace, labels, site=args.site, port=OLLAMA_PORT, parent=self
         )
         service = self._service(name, args, labels, selector, backend)
-        self.address = None
-        if tls is not None:
-            entry = router_tls.https_entry(
-                name, tls, args.namespace, labels, service, site=args.site, apis=args.apis, parent=self
-            )
-            self.url, self.address = entry.url, entry.address
-        else:
-            self.url = self._url(service, args)
-        self.node_port = service.spec.apply(_node_port)
-        self.register_outputs({"url": self.url, "nodePort": self.node_port, "address": self.address})
+        node_port = service.spec.apply(_node_port)
+        if tls is None:
+            return self._url(service, args), None, node_port
+        entry = router_tls.https_entry(
+            name, tls, args.namespace, labels, service, site=args.site, apis=args.apis, parent=self
+        )
+        return entry.url, entry.address, node_port
 
     def _secret(
         self, name: str, args: RouterArgs, labels: dict[str, str]

@@ -10,7 +10,6 @@ failure becomes :class:`KubeApiError` with a message that says what was asked an
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 
 import httpx2
 from lightkube import ApiError, AsyncClient, ConfigError, KubeConfig
@@ -19,29 +18,9 @@ from lightkube.resources.coordination_v1 import Lease
 from lightkube.types import PatchType
 
 from config.scaling import BackendScale
+from router.balancing.kube_facts import Activity, KubeApiError, Observation
 
 CONFLICT = 409
-
-
-class KubeApiError(Exception):
-    """A call to the Kubernetes API failed (unreachable, refused, or not configured)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """A StatefulSet as last read: replicas wanted, pods created, pods ready."""
-
-    wanted: int
-    created: int
-    ready: int
-
-
-@dataclass(frozen=True, slots=True)
-class Activity:
-    """A pool's activity Lease: when some router last renewed it (epoch seconds), and which one."""
-
-    renewed_at: float | None
-    holder: str | None
 
 
 def _activity(lease: Lease) -> Activity:

@@ -20,13 +20,17 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from config.scaling import BackendScale, activity_lease
 from router.balancing.backends import Backend
-from router.balancing.kube_api import Activity, KubeApi, KubeApiError, Observation
+from router.balancing.kube_facts import Activity, KubeApiError, Observation
 from router.balancing.selection import Unavailable
 from router.telemetry.metrics import Reason
 from router.telemetry.scale_metrics import Held, ScaleMetrics
+
+if TYPE_CHECKING:
+    from router.balancing.kube_api import KubeApi
 
 logger = logging.getLogger("router.scaling")
 

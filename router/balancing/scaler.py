@@ -18,14 +18,17 @@ import os
 import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
 from router.balancing.backends import Backend, BackendRegistry
 from router.balancing.health import probe
-from router.balancing.kube_api import KubeApi
 from router.balancing.scale_pool import ScalePool, poll_interval
 from router.balancing.selection import Choice
 from router.telemetry.scale_metrics import ScaleMetrics
 from router.upstream import Timeouts
+
+if TYPE_CHECKING:
+    from router.balancing.kube_api import KubeApi
 
 logger = logging.getLogger("router.scaling")
 
@@ -54,9 +57,17 @@ class Scaler:
         self.metrics = metrics
         self.probe_timeouts = probe_timeouts
         self.refresh = refresh
-        self.api = KubeApi(API_TIMEOUT_S, identity())
+        self._api: KubeApi | None = None
         self.pools: dict[str, ScalePool] = {}
         self.sync()
+
+    def _kube_api(self) -> KubeApi:
+        """The one API client, made when the first pool that scales to zero appears."""
+        if self._api is None:
+            from router.balancing.kube_api import KubeApi  # loads lightkube only for maps that need it
+
+            self._api = KubeApi(API_TIMEOUT_S, identity())
+        return self._api
 
     def sync(self) -> None:
         """Follow the live map: a pool per backend with ``scale`` (a changed backend or spec starts afresh)."""
@@ -68,7 +79,7 @@ class Scaler:
                 asyncio.get_running_loop().create_task(pool.aclose())
         for name, backend in wanted.items():
             if name not in self.pools:
-                self.pools[name] = ScalePool(backend, self.api, self.metrics, self._answers)
+                self.pools[name] = ScalePool(backend, self._kube_api(), self.metrics, self._answers)
 
     async def _answers(self, backend: Backend) -> bool:
         if self.refresh is not None and backend.resolve:
@@ -126,4 +137,5 @@ class Scaler:
         pools, self.pools = list(self.pools.values()), {}
         for pool in pools:
             await pool.aclose()
-        await self.api.aclose()
+        if self._api is not None:
+            await self._api.aclose()

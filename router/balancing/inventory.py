@@ -19,8 +19,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from config.model_names import InvalidModelNameError, model_key
+from config.model_names import model_key
 from router.balancing.backends import Backend, BackendRegistry
+from router.balancing.model_lists import listed_models
 from router.balancing.routing_table import RoutingTable
 from router.upstream import Timeouts, UpstreamError, exchange
 
@@ -39,18 +40,8 @@ def promised_models(table: RoutingTable, backend: str) -> list[str]:
 
 
 def _held(document: Any) -> set[str]:
-    """Comparison keys of the models an ``/api/tags`` answer lists (by ``name`` and ``model``)."""
-    models = document.get("models") if isinstance(document, dict) else None
-    keys: set[str] = set()
-    for item in models if isinstance(models, list) else []:
-        for field in ("name", "model"):
-            name = item.get(field) if isinstance(item, dict) else None
-            if isinstance(name, str):
-                try:
-                    keys.add(model_key(name))
-                except InvalidModelNameError:
-                    continue
-    return keys
+    """Comparison keys of the models an ``/api/tags`` answer lists (none if it is not a listing)."""
+    return set(listed_models(document) or ())
 
 
 async def fetch_tags(backend: Backend, timeouts: Timeouts) -> set[str]:

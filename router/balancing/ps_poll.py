@@ -18,8 +18,8 @@ import logging
 import random
 import time
 
-from config.model_names import InvalidModelNameError, model_key
 from router.balancing.backends import Backend, BackendRegistry
+from router.balancing.model_lists import listed_models
 from router.balancing.replicas import Replica
 from router.upstream import Timeouts, UpstreamError, exchange
 
@@ -41,18 +41,7 @@ def resident_models(body: bytes) -> list[str] | None:
         document = json.loads(body)
     except ValueError:
         return None
-    models = document.get("models") if isinstance(document, dict) else None
-    if not isinstance(models, list):
-        return None
-    keys = []
-    for entry in models:
-        name = entry.get("model") or entry.get("name") if isinstance(entry, dict) else None
-        if isinstance(name, str):
-            try:
-                keys.append(model_key(name))
-            except InvalidModelNameError:
-                continue
-    return keys
+    return listed_models(document)
 
 
 async def poll(backend: Backend, replica: Replica, timeouts: Timeouts) -> bool:

@@ -224,3 +224,21 @@ def pod_security(*, user: int | None = None, groups: Sequence[int] = ()) -> k8s.
         fs_group_change_policy="OnRootMismatch" if user is not None else None,
         seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
     )
+
+
+def one_at_a_time(
+    name: str, resource_name: str, namespace: pulumi.Input[str], labels: dict[str, str], parent: pulumi.Resource
+) -> k8s.policy.v1.PodDisruptionBudget:
+    """Voluntary evictions (node upgrades, autoscaler scale-down, a node pool's drain) take one pod at a time,
+    never one while another is still starting; a pod that is not ready may always be evicted
+    (``AlwaysAllow``), so a broken pod cannot hold a node forever."""
+    return k8s.policy.v1.PodDisruptionBudget(
+        name,
+        metadata=meta(resource_name, namespace, labels),
+        spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+            max_unavailable=1,
+            selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector_labels(labels)),
+            unhealthy_pod_eviction_policy="AlwaysAllow",
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

@@ -26,6 +26,7 @@ from infra.k8s.helpers import (
     checkov_skips,
     image_skips,
     meta,
+    one_at_a_time,
     router_selector,
     selector_labels,
     slow_workload_annotations,
@@ -95,7 +96,7 @@ class OllamaBackend(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=replicas_owned_elsewhere(pool)),
         )
-        self._disruption_budget(name, args, labels, selector)
+        one_at_a_time(f"{name}-pdb", f"ollama-{pool.name}", args.namespace, labels, self)
         self._network_policy(name, args, labels)
         self.service_name = service.metadata.apply(lambda m: str(m.name))
         self.headless_service_name = headless.metadata.apply(lambda m: str(m.name))
@@ -113,23 +114,6 @@ class OllamaBackend(pulumi.ComponentResource):
                 publish_not_ready_addresses=False,
                 selector=selector_labels(labels),
                 ports=[k8s.core.v1.ServicePortArgs(name=PORT_NAME, port=OLLAMA_PORT, target_port=PORT_NAME)],
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-
-    def _disruption_budget(
-        self, name: str, args: OllamaBackendArgs, labels: dict[str, str], selector: dict[str, str]
-    ) -> None:
-        """Voluntary evictions (node upgrades, autoscaler scale-down, an old node pool's drain) take one replica
-        at a time, never one that is still starting; a replica that is not ready may always be evicted
-        (``AlwaysAllow``), so a broken pod cannot hold a node forever."""
-        k8s.policy.v1.PodDisruptionBudget(
-            f"{name}-pdb",
-            metadata=meta(f"ollama-{args.pool.name}", args.namespace, labels),
-            spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
-                max_unavailable=1,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector),
-                unhealthy_pod_eviction_policy="AlwaysAllow",
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -33,6 +33,7 @@ from infra.k8s.helpers import (
     image_skips,
     meta,
     ollama_selector,
+    one_at_a_time,
     selector_labels,
 )
 from infra.k8s.images import BUILT_IMAGE_SKIPS, pull_policy, pull_skips
@@ -227,14 +228,7 @@ class Router(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        k8s.policy.v1.PodDisruptionBudget(
-            f"{name}-pdb",
-            metadata=meta(ROUTER_APP, args.namespace, labels),
-            spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
-                max_unavailable=1, selector=k8s.meta.v1.LabelSelectorArgs(match_labels=selector)
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        one_at_a_time(f"{name}-pdb", ROUTER_APP, args.namespace, labels, self)
 
     def _network_policy(self, name: str, args: RouterArgs, labels: dict[str, str]) -> None:
         """In: anyone, on the serving port only. Out: the pools' Ollama on 11434 only (DNS comes with the namespace)."""

@@ -185,6 +185,7 @@ def test_replicas_spread_and_autoscale(dev: tuple[StackConfig, Run]) -> None:
     assert hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu"
     pdb = one(run, "kubernetes:policy/v1:PodDisruptionBudget", name="ollama-fleet-router")
     assert pdb["spec"]["selector"] == deployment["spec"]["selector"] and pdb["spec"]["maxUnavailable"] == 1
+    assert pdb["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow", "a crash-looping pod never blocks a drain"
 
 
 def test_router_runs_on_the_system_pool(dev: tuple[StackConfig, Run], home: tuple[StackConfig, Run]) -> None:
